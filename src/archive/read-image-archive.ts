@@ -1,0 +1,218 @@
+/**
+ * Interprets a staged archive as images: docker-archive (`manifest.json`, as `docker save` and
+ * skopeo write it, with or without docker 25+'s OCI files) or an OCI archive (`index.json`).
+ * Everything is verified here, before the store is touched.
+ */
+import { createReadStream } from 'node:fs';
+import { open, readFile } from 'node:fs/promises';
+import { pipeline } from 'node:stream/promises';
+import { createGunzip } from 'node:zlib';
+import { DigestMismatchError, InvalidContentError } from '../errors.js';
+import type { ImageConfig } from '../image/config.js';
+import type { Descriptor } from '../image/descriptor.js';
+import { CONTAINERD_NAME_ANNOTATION, REF_NAME_ANNOTATION, bareDescriptor } from '../image/descriptor.js';
+import type { Digest } from '../image/digest.js';
+import { DigestingStream } from '../image/digest.js';
+import type { ImageManifest } from '../image/manifest.js';
+import { parseConfig, parseJson, parseManifest } from '../image/manifest.js';
+import { OCI_CONFIG, OCI_MANIFEST, isIndexType, isManifestType, layerMediaType } from '../image/media-types.js';
+import { parseDockerRef } from '../reference/index.js';
+import type { BlobStore, StagedBlob } from '../store/blobs.js';
+import type { Compression } from './compression.js';
+import { sniffCompression } from './compression.js';
+import type { StagedArchive } from './tar-staging.js';
+
+/** One image found in an archive. */
+export interface ArchiveImage {
+  /** The manifest (or index) that names point at. */
+  root: Descriptor;
+  /** Full references it is to be named by; empty loads it untagged. */
+  names: string[];
+}
+
+/** An archive's images and every blob they need, by digest. */
+export interface ParsedArchive {
+  images: ArchiveImage[];
+  blobs: Map<Digest, StagedBlob>;
+}
+
+interface DockerManifestEntry {
+  Config?: string;
+  RepoTags?: string[] | null;
+  Layers?: string[];
+}
+
+const BLOB_PATH = /^blobs\/sha256\/([a-f0-9]{64})$/;
+
+async function headOf(path: string): Promise<Buffer> {
+  const fh = await open(path, 'r');
+  try {
+    const buf = Buffer.alloc(8);
+    const { bytesRead } = await fh.read(buf, 0, 8, 0);
+    return buf.subarray(0, bytesRead);
+  } finally {
+    await fh.close();
+  }
+}
+
+async function uncompressedDigest(path: string, compression: Compression): Promise<Digest> {
+  const hasher = new DigestingStream();
+  const stages = compression === 'gzip' ? [createReadStream(path), createGunzip(), hasher] : [createReadStream(path), hasher];
+  // @ts-expect-error pipeline's overloads do not take a spread of streams
+  await pipeline(...stages, async function* drain(src: AsyncIterable<Buffer>) { for await (const _ of src) { /* hash only */ } });
+  return hasher.digest();
+}
+
+/** Names from RepoTags / annotations as full references; invalid ones are an archive error. */
+function fullName(name: string, where: string): string {
+  try {
+    return parseDockerRef(name).full;
+  } catch (err) {
+    throw new InvalidContentError(`invalid archive: ${where} has an invalid name "${name}": ${(err as Error).message}`);
+  }
+}
+
+/** Reads, checks and collects what `staged` holds; throws before anything reaches the store. */
+export async function readImageArchive(staged: StagedArchive, blobs: BlobStore): Promise<ParsedArchive> {
+  const byDigest = new Map<Digest, StagedBlob>();
+  for (const [name, f] of staged.files) {
+    const m = BLOB_PATH.exec(name);
+    if (m && f.digest !== `sha256:${m[1]}`) {
+      throw new DigestMismatchError(`invalid archive: ${name} does not match its digest (content is ${f.digest})`);
+    }
+    byDigest.set(f.digest, f);
+  }
+  const needed = new Map<Digest, StagedBlob>();
+  const need = (d: Descriptor, where: string): StagedBlob => {
+    const f = byDigest.get(d.digest);
+    if (!f) throw new InvalidContentError(`invalid archive: ${where} ${d.digest} is missing`);
+    if (f.size !== d.size) throw new DigestMismatchError(`invalid archive: ${where} ${d.digest} has size ${f.size}, expected ${d.size}`);
+    needed.set(d.digest, f);
+    return f;
+  };
+  const walk = async (d: Descriptor, where: string): Promise<void> => {
+    const f = need(d, where);
+    if (!isIndexType(d.mediaType) && !isManifestType(d.mediaType)) return;
+    const parsed = parseManifest(await readSmallBlob(f), d.mediaType);
+    if (parsed.kind === 'index') {
+      for (const c of parsed.index.manifests) {
+        if (byDigest.has(c.digest)) await walk(c, 'index entry');
+      }
+      return;
+    }
+    need(parsed.manifest.config, 'config');
+    parsed.manifest.layers.forEach((l, i) => need(l, `layer ${i}`));
+  };
+
+  const images: ArchiveImage[] = [];
+  const ociIndex = staged.has('index.json')
+    ? parseJson<{ manifests?: Descriptor[] }>(await staged.readSmall('index.json'), 'archive index.json')
+    : undefined;
+
+  if (staged.has('manifest.json')) {
+    const entries = parseJson<DockerManifestEntry[]>(await staged.readSmall('manifest.json'), 'archive manifest.json');
+    if (!Array.isArray(entries) || entries.length === 0) throw new InvalidContentError('invalid archive: manifest.json lists no images');
+    const ociManifests = ociIndex ? await collectManifests(ociIndex.manifests ?? [], byDigest) : [];
+    for (const [i, e] of entries.entries()) {
+      if (typeof e.Config !== 'string' || !Array.isArray(e.Layers)) {
+        throw new InvalidContentError(`invalid archive: manifest.json entry ${i} has no Config or Layers`);
+      }
+      const cfgFile = staged.get(e.Config);
+      if (!cfgFile) throw new InvalidContentError(`invalid archive: missing ${e.Config}`);
+      const config = parseConfig(await staged.readSmall(e.Config));
+      const layerFiles = e.Layers.map((p) => {
+        const f = staged.get(p);
+        if (!f) throw new InvalidContentError(`invalid archive: missing layer ${p}`);
+        return f;
+      });
+      const names = (e.RepoTags ?? []).map((t) => fullName(t, 'manifest.json'));
+      const existing = ociManifests.find((m) => m.manifest.config.digest === cfgFile.digest
+        && m.manifest.layers.length === layerFiles.length
+        && m.manifest.layers.every((l, j) => l.digest === layerFiles[j]!.digest));
+      if (existing) {
+        await walk(existing.descriptor, 'manifest');
+        images.push({ root: existing.descriptor, names });
+        continue;
+      }
+      const root = await synthesize(config, cfgFile, layerFiles, blobs, needed);
+      images.push({ root, names });
+    }
+  } else if (ociIndex) {
+    if (!Array.isArray(ociIndex.manifests)) throw new InvalidContentError('invalid archive: index.json has no manifests');
+    for (const d of ociIndex.manifests) {
+      await walk(d, 'manifest');
+      const full = d.annotations?.[CONTAINERD_NAME_ANNOTATION];
+      const ref = d.annotations?.[REF_NAME_ANNOTATION];
+      const names = full ? [fullName(full, 'index.json')] : ref && /[/:]/.test(ref) ? [fullName(ref, 'index.json')] : [];
+      const root = bareDescriptor(d);
+      const prev = images.find((im) => im.root.digest === root.digest);
+      if (prev) prev.names.push(...names.filter((n) => !prev.names.includes(n)));
+      else images.push({ root, names });
+    }
+  } else {
+    throw new InvalidContentError('invalid archive: no manifest.json or index.json: not a docker-archive or OCI archive');
+  }
+  return { images, blobs: needed };
+}
+
+async function readSmallBlob(f: StagedBlob): Promise<Buffer> {
+  if (f.size > 32 * 1024 * 1024) throw new InvalidContentError(`invalid archive: manifest ${f.digest} is too large`);
+  return readFile(f.path);
+}
+
+/** Every single-image manifest reachable from an archive's index.json, with its descriptor. */
+async function collectManifests(roots: Descriptor[], byDigest: Map<Digest, StagedBlob>): Promise<{ descriptor: Descriptor; manifest: ImageManifest }[]> {
+  const out: { descriptor: Descriptor; manifest: ImageManifest }[] = [];
+  const queue = [...roots];
+  while (queue.length > 0) {
+    const d = queue.shift()!;
+    const f = byDigest.get(d.digest);
+    if (!f || (!isIndexType(d.mediaType) && !isManifestType(d.mediaType))) continue;
+    const parsed = parseManifest(await readSmallBlob(f), d.mediaType);
+    if (parsed.kind === 'index') queue.push(...parsed.index.manifests);
+    else out.push({ descriptor: bareDescriptor(d), manifest: parsed.manifest });
+  }
+  return out;
+}
+
+/**
+ * Builds an OCI manifest for a docker-archive image that came without one, after checking
+ * each layer against the config's diff_ids (decompressing compressed layers to do so).
+ */
+async function synthesize(
+  config: ImageConfig,
+  cfgFile: StagedBlob,
+  layerFiles: StagedBlob[],
+  blobs: BlobStore,
+  needed: Map<Digest, StagedBlob>,
+): Promise<Descriptor> {
+  if (config.rootfs.diff_ids.length !== layerFiles.length) {
+    throw new InvalidContentError(`invalid archive: config lists ${config.rootfs.diff_ids.length} layers, manifest.json ${layerFiles.length}`);
+  }
+  const layers: Descriptor[] = [];
+  for (const [i, f] of layerFiles.entries()) {
+    const compression = sniffCompression(await headOf(f.path));
+    if (compression !== 'gzip' && compression !== 'none' && compression !== 'zstd') {
+      throw new InvalidContentError(`invalid archive: layer ${i} is ${compression}-compressed, which images cannot carry`);
+    }
+    if (compression !== 'zstd') {
+      const diffId = await uncompressedDigest(f.path, compression);
+      if (diffId !== config.rootfs.diff_ids[i]) {
+        throw new DigestMismatchError(`invalid archive: layer ${i} does not match its diff_id ${config.rootfs.diff_ids[i]} (content is ${diffId})`);
+      }
+    }
+    layers.push({ mediaType: layerMediaType(compression === 'zstd' ? 'zstd' : compression, false), digest: f.digest, size: f.size });
+    needed.set(f.digest, f);
+  }
+  needed.set(cfgFile.digest, cfgFile);
+  const manifest: ImageManifest = {
+    schemaVersion: 2,
+    mediaType: OCI_MANIFEST,
+    config: { mediaType: OCI_CONFIG, digest: cfgFile.digest, size: cfgFile.size },
+    layers,
+  };
+  const bytes = Buffer.from(JSON.stringify(manifest));
+  const m = await blobs.stageBytes(bytes);
+  needed.set(m.digest, m);
+  return { mediaType: OCI_MANIFEST, digest: m.digest, size: m.size };
+}

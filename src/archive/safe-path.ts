@@ -1,0 +1,28 @@
+/** Archive entry names: normalized, and refused when they would leave the archive's root. */
+import { posix } from 'node:path';
+import { InvalidContentError } from '../errors.js';
+
+/**
+ * Normalizes an entry name (`./a//b` -> `a/b`); throws for absolute names and for any
+ * name with a `..` component, so nothing an archive says can point outside it.
+ */
+export function safeEntryName(name: string): string {
+  if (name.startsWith('/') || /^[A-Za-z]:[\\/]/.test(name)) {
+    throw new InvalidContentError(`invalid archive: absolute path in entry "${name}"`);
+  }
+  if (name.split(/[\\/]/).includes('..')) {
+    throw new InvalidContentError(`invalid archive: entry "${name}" points outside the archive`);
+  }
+  const n = posix.normalize(name).replace(/\/+$/, '');
+  return n === '.' ? '' : n;
+}
+
+/** Resolves a symlink target relative to the link's own folder, with the same rules. */
+export function resolveLink(linkName: string, target: string): string {
+  if (target.startsWith('/')) throw new InvalidContentError(`invalid archive: link "${linkName}" has an absolute target`);
+  const joined = posix.normalize(posix.join(posix.dirname(linkName), target));
+  if (joined === '..' || joined.startsWith('../')) {
+    throw new InvalidContentError(`invalid archive: link "${linkName}" points outside the archive`);
+  }
+  return joined;
+}

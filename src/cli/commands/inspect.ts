@@ -1,0 +1,18 @@
+/** `ts-docker inspect IMAGE...`: docker's JSON array (4-space indent), or `-f TEMPLATE` per image. */
+import type { Command } from 'commander';
+import { inspect } from '../../ops/inspect.js';
+import { globalsOf, openStore, out } from '../context.js';
+import { Template } from '../format/template.js';
+import { reportError } from '../main.js';
+
+/** Runs `inspect`. */
+export default async function run(cmd: Command, images: string[], opts: { format?: string }): Promise<void> {
+  const { items, errors } = await inspect(await openStore(cmd), images);
+  if (opts.format) {
+    const tmpl = new Template(opts.format.replace(/\\t/g, '\t').replace(/\\n/g, '\n'));
+    for (const item of items) out(`${tmpl.execute(item)}\n`);
+  } else {
+    out(`${JSON.stringify(items, null, 4)}\n`);
+  }
+  for (const e of errors) process.exitCode = reportError(e, globalsOf(cmd).debug);
+}

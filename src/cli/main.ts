@@ -1,0 +1,32 @@
+/** The CLI's entry and its one error funnel: every failure becomes one line on stderr and an exit code. */
+import { CommanderError } from 'commander';
+import { buildProgram } from './program.js';
+
+/** Formats an error as the one line the user sees. */
+export function errorLine(err: unknown): string {
+  const message = err instanceof Error ? err.message : String(err);
+  return `Error: ${message.split('\n')[0]}`;
+}
+
+/** Reports an error on stderr (stack only with --debug) and returns its exit code. */
+export function reportError(err: unknown, debug: boolean): number {
+  process.stderr.write(`${errorLine(err)}\n`);
+  if (debug && err instanceof Error && err.stack) process.stderr.write(`${err.stack}\n`);
+  const code = (err as { exitCode?: unknown }).exitCode;
+  return typeof code === 'number' && code > 0 ? code : 1;
+}
+
+/** Runs the CLI with `argv` (as `process.argv`) and sets the process exit code. */
+export async function main(argv: string[]): Promise<void> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv);
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // commander has already printed its own message (or help/version).
+      process.exitCode = err.exitCode;
+      return;
+    }
+    process.exitCode = reportError(err, argv.includes('--debug') || process.env['TS_DOCKER_DEBUG'] === '1');
+  }
+}

@@ -1,0 +1,109 @@
+/**
+ * The one program file: every command, its flags and help, and a lazy import of the module
+ * that runs it, so `ts-docker images` loads no HTTP, spinner or tar code.
+ */
+import { Command, Option } from 'commander';
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- each command types its own arguments
+type Action = (cmd: Command, ...args: any[]) => Promise<void>;
+type Loader = () => Promise<{ default: Action }>;
+
+function lazy(load: Loader) {
+  return async (...args: unknown[]): Promise<void> => {
+    const cmd = args.at(-1) as Command;
+    const mod = await load();
+    await mod.default(cmd, ...args.slice(0, -2), args.at(-2));
+  };
+}
+
+const collect = (v: string, prev: string[] = []): string[] => [...prev, v];
+
+/** The image commands, defined once and mounted both at top level and under `image`. */
+function imageCommands(): Command[] {
+  return [
+    new Command('tag')
+      .description('Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE')
+      .argument('<SOURCE_IMAGE[:TAG]>')
+      .argument('<TARGET_IMAGE[:TAG]>')
+      .action(lazy(() => import('./commands/tag.js'))),
+    new Command('images')
+      .description('List images')
+      .argument('[REPOSITORY[:TAG]]')
+      .option('-a, --all', 'Show all images (default hides intermediate images)')
+      .option('--digests', 'Show digests')
+      .addOption(new Option('-f, --filter <filter>', 'Filter output based on conditions provided').argParser(collect))
+      .option('--format <string>', "Format output using a custom template: 'table', 'table TEMPLATE', 'json', 'TEMPLATE'")
+      .option('--no-trunc', "Don't truncate output")
+      .option('-q, --quiet', 'Only show image IDs')
+      .action(lazy(() => import('./commands/images.js'))),
+    new Command('rmi')
+      .description('Remove one or more images')
+      .argument('<IMAGE...>')
+      .option('-f, --force', 'Force removal of the image')
+      .option('--no-prune', 'Do not delete untagged parents (accepted for docker compatibility)')
+      .action(lazy(() => import('./commands/rmi.js'))),
+    new Command('inspect')
+      .description('Display detailed information on one or more images')
+      .argument('<IMAGE...>')
+      .option('-f, --format <string>', 'Format output using a custom template')
+      .action(lazy(() => import('./commands/inspect.js'))),
+    new Command('save')
+      .description('Save one or more images to a tar archive (streamed to STDOUT by default)')
+      .argument('<IMAGE...>')
+      .option('-o, --output <file>', 'Write to a file, instead of STDOUT')
+      .action(lazy(() => import('./commands/save.js'))),
+    new Command('load')
+      .description('Load an image from a tar archive or STDIN')
+      .option('-i, --input <file>', 'Read from tar archive file, instead of STDIN')
+      .option('-q, --quiet', 'Suppress the load output')
+      .action(lazy(() => import('./commands/load.js'))),
+    new Command('import')
+      .description('Import the contents from a tarball or a directory to create a filesystem image')
+      .argument('<file|dir|URL|->')
+      .argument('[REPOSITORY[:TAG]]')
+      .addOption(new Option('-c, --change <instruction>', 'Apply Dockerfile instruction to the created image').argParser(collect))
+      .option('-m, --message <string>', 'Set commit message for imported image')
+      .option('--platform <string>', 'Set platform if server is multi-platform capable')
+      .action(lazy(() => import('./commands/import.js'))),
+    new Command('prune')
+      .description('Remove unused images')
+      .option('-a, --all', 'Remove all unused images, not just dangling ones')
+      .option('-f, --force', 'Do not prompt for confirmation')
+      .action(lazy(() => import('./commands/prune.js'))),
+  ];
+}
+
+/** Builds the commander program. */
+export function buildProgram(): Command {
+  const program = new Command('ts-docker')
+    .description('Daemonless image tool: tag, images, rmi, save, load, import, push, pull')
+    .option('--root <dir>', 'Image store directory (default $TS_DOCKER_ROOT or ~/.local/share/ts-docker)')
+    .option('--config <dir>', 'Location of client config files (default $TS_DOCKER_CONFIG)')
+    .option('-D, --debug', 'Enable debug output (stack traces)')
+    .showSuggestionAfterError()
+    .exitOverride()
+    .configureOutput({ outputError: (str, write) => write(str.replace(/^error:/, 'Error:')) });
+
+  const top = imageCommands().filter((c) => c.name() !== 'prune');
+  for (const c of top) program.addCommand(c.copyInheritedSettings(program));
+  const image = new Command('image').description('Manage images').copyInheritedSettings(program);
+  for (const c of imageCommands()) {
+    c.copyInheritedSettings(program);
+    if (c.name() === 'images') c.name('ls').aliases(['list']);
+    if (c.name() === 'rmi') c.name('rm').aliases(['remove']);
+    image.addCommand(c);
+  }
+  program.addCommand(image);
+
+  program
+    .command('version')
+    .description('Show the ts-docker version information')
+    .option('-f, --format <string>', 'Format output using a custom template')
+    .action(lazy(() => import('./commands/version.js')));
+  program
+    .command('info')
+    .description('Display store-wide information')
+    .option('-f, --format <string>', 'Format output using a custom template')
+    .action(lazy(() => import('./commands/info.js')));
+  return program;
+}

@@ -1,0 +1,133 @@
+/**
+ * Content-addressed blobs. Every write goes to a temp file in `ingest/`, is hashed while it
+ * streams, is checked against the expected digest and size, and only then is renamed into
+ * `blobs/sha256/`: a failed or interrupted write never leaves a wrong blob under a digest name.
+ */
+import { randomBytes } from 'node:crypto';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { readFile, readdir, rename, stat, unlink } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { NotFoundError } from '../errors.js';
+import type { Digest } from '../image/digest.js';
+import { DigestingStream, digestOf, isDigest, verifyContent } from '../image/digest.js';
+import type { StoreLayout } from './layout.js';
+
+/** A blob written to a temp file and verified, not yet visible in `blobs/`. */
+export interface StagedBlob {
+  digest: Digest;
+  size: number;
+  /** Temp path in `ingest/`. */
+  path: string;
+}
+
+/** What a blob is expected to be; unknown parts are computed. */
+export interface Expected {
+  digest?: Digest | undefined;
+  size?: number | undefined;
+}
+
+/** Reads and writes the store's blobs. */
+export class BlobStore {
+  constructor(private readonly layout: StoreLayout) {}
+
+  /** Path of a blob (whether or not it exists). */
+  path(d: Digest): string {
+    return this.layout.blob(d);
+  }
+
+  /** True when the blob is present. */
+  async has(d: Digest): Promise<boolean> {
+    try {
+      await stat(this.layout.blob(d));
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /** Size of a present blob, or undefined. */
+  async size(d: Digest): Promise<number | undefined> {
+    try {
+      return (await stat(this.layout.blob(d))).size;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** The whole blob in memory; for manifests and configs only. */
+  async read(d: Digest): Promise<Buffer> {
+    try {
+      return await readFile(this.layout.blob(d));
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new NotFoundError(`blob ${d} not found in the store`);
+      throw err;
+    }
+  }
+
+  /** A stream of the blob's bytes. */
+  open(d: Digest): Readable {
+    return createReadStream(this.layout.blob(d));
+  }
+
+  /** A fresh temp path in `ingest/`. */
+  tempPath(suffix = 'tmp'): string {
+    return join(this.layout.ingestDir, `${Date.now()}-${process.pid}-${randomBytes(6).toString('hex')}.${suffix}`);
+  }
+
+  /** Streams `source` to a temp file, hashing it, and verifies it against `expected`. */
+  async stage(source: Readable | AsyncIterable<Uint8Array>, expected: Expected = {}, what = 'blob'): Promise<StagedBlob> {
+    const path = this.tempPath();
+    const hasher = new DigestingStream();
+    try {
+      await pipeline(source, hasher, createWriteStream(path, { flags: 'wx' }));
+      const actual = { digest: hasher.digest(), size: hasher.size };
+      verifyContent(expected, actual, what);
+      return { ...actual, path };
+    } catch (err) {
+      await unlink(path).catch(() => undefined);
+      throw err;
+    }
+  }
+
+  /** Stages small in-memory content (a manifest or config). */
+  async stageBytes(data: Uint8Array, expected: Expected = {}, what = 'blob'): Promise<StagedBlob> {
+    verifyContent(expected, { digest: digestOf(data), size: data.length }, what);
+    return this.stage(Readable.from([data]), expected, what);
+  }
+
+  /** Moves a staged blob into `blobs/` (or drops it when that digest is already there). */
+  async commit(staged: StagedBlob): Promise<void> {
+    if (await this.has(staged.digest)) {
+      await unlink(staged.path).catch(() => undefined);
+      return;
+    }
+    await rename(staged.path, this.layout.blob(staged.digest));
+  }
+
+  /** Removes a staged temp file. */
+  async discard(staged: StagedBlob): Promise<void> {
+    await unlink(staged.path).catch(() => undefined);
+  }
+
+  /** Stages and commits in one step. */
+  async write(source: Readable | AsyncIterable<Uint8Array>, expected: Expected = {}, what = 'blob'): Promise<StagedBlob> {
+    const staged = await this.stage(source, expected, what);
+    await this.commit(staged);
+    return staged;
+  }
+
+  /** Deletes a blob; missing is fine. */
+  async remove(d: Digest): Promise<void> {
+    await unlink(this.layout.blob(d)).catch((err: NodeJS.ErrnoException) => {
+      if (err.code !== 'ENOENT') throw err;
+    });
+  }
+
+  /** Every blob digest present. */
+  async list(): Promise<Digest[]> {
+    const names = await readdir(this.layout.blobDir).catch(() => [] as string[]);
+    return names.map((n) => `sha256:${n}`).filter(isDigest);
+  }
+}

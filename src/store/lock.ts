@@ -1,0 +1,56 @@
+/** A cross-process lock file (O_EXCL create), with stale-lock recovery after a crash. */
+import { open, readFile, unlink } from 'node:fs/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { StoreError } from '../errors.js';
+
+/** Options for acquiring a lock. */
+export interface LockOptions {
+  /** Give up after this many milliseconds (default 60 s). */
+  timeoutMs?: number;
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Runs `fn` while holding the lock at `path`. The lock file holds the owner's pid; a lock
+ * whose owner is dead (killed mid-update) is broken, so a crash never wedges the store.
+ */
+export async function withLock<T>(path: string, fn: () => Promise<T>, opts: LockOptions = {}): Promise<T> {
+  const deadline = Date.now() + (opts.timeoutMs ?? 60_000);
+  let delay = 2;
+  for (;;) {
+    try {
+      const fh = await open(path, 'wx');
+      try { await fh.writeFile(String(process.pid)); } finally { await fh.close(); }
+      break;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') {
+        throw new StoreError(`cannot lock the store: ${(err as Error).message}`, { cause: err });
+      }
+    }
+    const owner = Number.parseInt(await readFile(path, 'utf8').catch(() => ''), 10);
+    if (Number.isInteger(owner) && owner > 0 && owner !== process.pid && !alive(owner)) {
+      // Re-read just before breaking, to narrow the window where another process broke it first.
+      const again = await readFile(path, 'utf8').catch(() => '');
+      if (again === String(owner)) await unlink(path).catch(() => undefined);
+      continue;
+    }
+    if (Date.now() > deadline) {
+      throw new StoreError(`timed out waiting for the store lock ${path} (held by pid ${owner || 'unknown'})`);
+    }
+    await sleep(delay + Math.random() * delay);
+    delay = Math.min(delay * 2, 50);
+  }
+  try {
+    return await fn();
+  } finally {
+    await unlink(path).catch(() => undefined);
+  }
+}

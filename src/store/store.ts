@@ -1,0 +1,136 @@
+/** The local image store: an OCI image layout with names in `index.json` (DESIGN 3). */
+import { ConflictError, NotFoundError } from '../errors.js';
+import type { Descriptor } from '../image/descriptor.js';
+import type { Digest } from '../image/digest.js';
+import { hexOf } from '../image/digest.js';
+import { parseDockerRef } from '../reference/index.js';
+import { BlobStore } from './blobs.js';
+import { collect } from './gc.js';
+import type { OciIndex } from './index-file.js';
+import { readIndexFile, writeIndexFile } from './index-file.js';
+import type { ImageRecord } from './images.js';
+import { ImageReader } from './images.js';
+import { StoreLayout, ensureLayout } from './layout.js';
+import { withLock } from './lock.js';
+
+/** How an image argument was found. */
+export interface Lookup {
+  record: ImageRecord;
+  /** The full reference when found by name (`docker.io/library/apa000ex22:latest`). */
+  name?: string;
+  /** True when given as an image ID, ID prefix or digest: docker's "by ID" rules apply. */
+  byId: boolean;
+}
+
+const FULL_ID = /^(?:sha256:)?([a-f0-9]{64})$/;
+const ID_PREFIX = /^(?:sha256:)?([a-f0-9]{1,63})$/;
+
+/** An opened store. Readers need no lock; every change goes through `update`. */
+export class Store {
+  /** The store's paths. */
+  readonly layout: StoreLayout;
+  /** Its blobs. */
+  readonly blobs: BlobStore;
+
+  private constructor(readonly root: string) {
+    this.layout = new StoreLayout(root);
+    this.blobs = new BlobStore(this.layout);
+  }
+
+  /** Opens the store at `root`, creating an empty layout when there is none. */
+  static async open(root: string): Promise<Store> {
+    const store = new Store(root);
+    await ensureLayout(store.layout);
+    return store;
+  }
+
+  /** The current `index.json`. */
+  readIndex(): Promise<OciIndex> {
+    return readIndexFile(this.layout.index);
+  }
+
+  /**
+   * Runs `fn` on the index under the store lock and writes the index back if `fn` changed
+   * it. Concurrent processes serialize here, so no name is ever lost.
+   */
+  async update<T>(fn: (index: OciIndex, tx: Transaction) => T | Promise<T>): Promise<T> {
+    return withLock(this.layout.lock, async () => {
+      const index = await this.readIndex();
+      const before = JSON.stringify(index.manifests);
+      const tx = new Transaction();
+      const result = await fn(index, tx);
+      if (JSON.stringify(index.manifests) !== before) await writeIndexFile(this.layout.index, index);
+      // Blobs go only after the new index is on disk: a crash in between leaves garbage, never a dangling name.
+      if (tx.garbage.size > 0 || tx.collectAll) {
+        tx.freed = await collect(this.blobs, index, tx.collectAll ? 'all' : tx.garbage);
+      }
+      return result;
+    });
+  }
+
+  /** Every image, newest first. */
+  async images(index?: OciIndex): Promise<ImageRecord[]> {
+    return new ImageReader(this.blobs).all(index ?? (await this.readIndex()));
+  }
+
+  /** Resolves one root descriptor to its image record (names empty). */
+  async image(d: Descriptor): Promise<ImageRecord> {
+    return new ImageReader(this.blobs).resolve(d);
+  }
+
+  /**
+   * Finds an image as docker does: a full ID, then a name (`latest` when no tag), then a
+   * unique ID prefix. Throws docker's `No such image` or an ambiguity error.
+   */
+  async find(arg: string, index?: OciIndex): Promise<Lookup> {
+    const records = await this.images(index);
+    const full = FULL_ID.exec(arg);
+    if (full) {
+      const record = records.find((r) => hexOf(r.id) === full[1] || hexOf(r.descriptor.digest) === full[1]);
+      if (!record) throw new NotFoundError(`No such image: ${arg}`);
+      return { record, byId: true };
+    }
+    let parseError: unknown;
+    try {
+      const ref = parseDockerRef(arg);
+      if (ref.digest) {
+        const record = records.find((r) => r.descriptor.digest === ref.digest || r.manifestDescriptor.digest === ref.digest);
+        if (record) return { record, byId: true };
+      } else {
+        const record = records.find((r) => r.names.includes(ref.full));
+        if (record) return { record, name: ref.full, byId: false };
+      }
+      const prefix = ID_PREFIX.exec(arg);
+      if (!prefix) throw new NotFoundError(`No such image: ${ref.familiar}`);
+    } catch (err) {
+      if (err instanceof NotFoundError) throw err;
+      parseError = err;
+    }
+    const prefix = ID_PREFIX.exec(arg);
+    if (!prefix) throw parseError;
+    const hex = prefix[1]!;
+    const matches = [...new Map(records.filter((r) => hexOf(r.id).startsWith(hex)).map((r) => [r.id, r])).values()];
+    if (matches.length > 1) throw new ConflictError(`multiple IDs found with provided prefix: ${arg}`);
+    const [record] = matches;
+    if (!record) {
+      throw new NotFoundError(`No such image: ${parseError === undefined ? parseDockerRef(arg).familiar : arg}`);
+    }
+    return { record, byId: true };
+  }
+
+}
+
+/** What an `update` asks to be done once the new index is written. */
+export class Transaction {
+  /** Blobs to delete if the new index no longer reaches them. */
+  readonly garbage = new Set<Digest>();
+  /** Collect every unreachable blob (`image prune`). */
+  collectAll = false;
+  /** Bytes freed by the collection, set after the index is written. */
+  freed = 0;
+
+  /** Marks blobs as candidates for collection. */
+  collect(candidates: Iterable<Digest>): void {
+    for (const d of candidates) this.garbage.add(d);
+  }
+}
