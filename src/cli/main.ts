@@ -1,4 +1,5 @@
 /** The CLI's entry and its one error funnel: every failure becomes one line on stderr and an exit code. */
+import { chalkStderr } from 'chalk';
 import { CommanderError } from 'commander';
 import { buildProgram } from './program.js';
 
@@ -10,7 +11,8 @@ export function errorLine(err: unknown): string {
 
 /** Reports an error on stderr (stack only with --debug) and returns its exit code. */
 export function reportError(err: unknown, debug: boolean): number {
-  process.stderr.write(`${errorLine(err)}\n`);
+  // Colour only where chalk's detection allows it (TTY, NO_COLOR, FORCE_COLOR).
+  process.stderr.write(`${errorLine(err).replace(/^Error:/, chalkStderr.red('Error:'))}\n`);
   if (debug && err instanceof Error && err.stack) process.stderr.write(`${err.stack}\n`);
   const code = (err as { exitCode?: unknown }).exitCode;
   return typeof code === 'number' && code > 0 ? code : 1;

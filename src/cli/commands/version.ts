@@ -1,5 +1,6 @@
 /** `ts-docker version`. */
 import type { Command } from 'commander';
+import { hostPlatform } from '../../image/platform.js';
 import { out } from '../context.js';
 import { Template } from '../format/template.js';
 import { packageVersion } from '../version.js';
@@ -11,7 +12,7 @@ export default async function run(_cmd: Command, opts: { format?: string }): Pro
       Version: packageVersion(),
       NodeVersion: process.versions.node,
       Os: process.platform,
-      Arch: process.arch,
+      Arch: hostPlatform().architecture,
     },
   };
   if (opts.format) {
