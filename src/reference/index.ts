@@ -2,6 +2,12 @@
  * Image references exactly as github.com/distribution/reference parses, normalizes and prints
  * them (ParseNormalizedNamed, ParseDockerRef, FamiliarString, ...). A leaf module: no I/O and
  * no imports from the rest of the project.
+ *
+ * Ported from github.com/distribution/reference: reference.go @ 0965666a6ade2e06035fe352e38344be1e68951a
+ * (includes PR #9, the 255 limit counts the path only), normalize.go @ aeed5e66379bfcdf3b4c1393f132f90096bf7f8d,
+ * regexp.go @ 00a09fa3799203fc887e667b0d82142ee831939a, helpers.go as in distribution/distribution
+ * reference/helpers.go @ 3b0497541a824357ab00266d7c34ef42095cdd5a; digest checks from go-digest v1.0.0
+ * (the version upstream's go.mod pins); familiarMatch from Go's path.Match (src/path/match.go).
  */
 export {
   DEFAULT_DOMAIN,
