@@ -58,3 +58,11 @@ export class StoreError extends TsDockerError {
     super('STORE', message, options);
   }
 }
+
+/** The user stopped the command (Ctrl-C); what was done is kept for the next run to resume. */
+export class InterruptedError extends TsDockerError {
+  override readonly exitCode: number = 130;
+  constructor(message = 'interrupted: run the same command again to resume') {
+    super('INTERRUPTED', message);
+  }
+}

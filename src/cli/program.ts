@@ -95,6 +95,25 @@ export function buildProgram(): Command {
   }
   program.addCommand(image);
 
+  const remoteFlags = (c: Command): Command => c
+    .option('-q, --quiet', 'Suppress verbose output')
+    .option('--progress <mode>', 'Progress output: auto, plain, tty or json (NDJSON events)')
+    .addOption(new Option('--insecure-registry <host>', 'Talk plain HTTP to this registry (repeatable)').argParser(collect));
+  program.addCommand(remoteFlags(new Command('push')
+    .description('Upload an image to a registry')
+    .argument('<NAME[:TAG]>')
+    .option('-a, --all-tags', 'Push all tags of an image to the repository')
+    .option('--chunk-size <size>', 'Upload chunk size, e.g. 512k, 16m (default 16m, or chunkSize in config.json)')
+    .option('--max-concurrent-uploads <n>', 'Blobs uploaded at once (default 5)')
+    .action(lazy(() => import('./commands/push.js')))).copyInheritedSettings(program));
+  program.addCommand(remoteFlags(new Command('pull')
+    .description('Download an image from a registry')
+    .argument('<NAME[:TAG|@DIGEST]>')
+    .option('-a, --all-tags', 'Download all tagged images in the repository')
+    .option('--platform <os/arch[/variant]>', 'Platform to pull from a multi-platform image (default: this machine)')
+    .option('--max-concurrent-downloads <n>', 'Blobs downloaded at once (default 3)')
+    .action(lazy(() => import('./commands/pull.js')))).copyInheritedSettings(program));
+
   program
     .command('version')
     .description('Show the ts-docker version information')

@@ -2,14 +2,14 @@
 import { randomBytes } from 'node:crypto';
 import { open, rename, unlink } from 'node:fs/promises';
 
-/** Replaces `path` with `data` atomically (readers see the old or the new file, never a mix). */
-export async function writeFileAtomic(path: string, data: string | Uint8Array): Promise<void> {
+/** Replaces `path` with `data` atomically (readers see the old or the new file, never a mix); `durable` fsyncs first. */
+export async function writeFileAtomic(path: string, data: string | Uint8Array, durable = true): Promise<void> {
   const tmp = `${path}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
   try {
     const fh = await open(tmp, 'wx', 0o644);
     try {
       await fh.writeFile(data);
-      await fh.sync();
+      if (durable) await fh.sync();
     } finally {
       await fh.close();
     }

@@ -1,0 +1,78 @@
+/** What push and pull share on the command line: settings, transport, progress and Ctrl-C. */
+import type { Command } from 'commander';
+import { loadSettings, parseSize } from '../config/settings.js';
+import { InterruptedError, InvalidArgumentError } from '../errors.js';
+import { Transport } from '../transport/transport.js';
+import { globalsOf } from './context.js';
+import type { ProgressMode, Renderer } from './progress.js';
+import { createRenderer } from './progress.js';
+
+/** Options common to push and pull. */
+export interface RemoteOptions {
+  quiet?: boolean;
+  progress?: string;
+  insecureRegistry?: string[];
+}
+
+/** A running remote command's context. */
+export interface Remote {
+  transport: Transport;
+  render: Renderer;
+  settings: ReturnType<typeof loadSettings>;
+  insecure: string[];
+  signal: AbortSignal;
+  stopping: () => boolean;
+  /** Runs the operation, turning an interruption into exit code 130 and closing everything. */
+  run<T>(op: () => Promise<T>): Promise<T>;
+}
+
+const MODES = ['plain', 'tty', 'json', 'auto'];
+
+/** Sets up a remote command. `abortOnFirstSignal`: pulls stop at once (partial files are kept). */
+export async function remote(cmd: Command, opts: RemoteOptions, phase: string, abortOnFirstSignal: boolean): Promise<Remote> {
+  if (opts.progress && !MODES.includes(opts.progress)) throw new InvalidArgumentError(`invalid --progress "${opts.progress}": use plain, tty or json`);
+  const settings = loadSettings(globalsOf(cmd).config);
+  const mode: ProgressMode | undefined = opts.quiet ? 'quiet' : opts.progress === 'auto' ? undefined : (opts.progress as ProgressMode | undefined);
+  const render = await createRenderer(mode, phase);
+  const ac = new AbortController();
+  let stopping = false;
+  const onSignal = (): void => {
+    if (stopping || abortOnFirstSignal) ac.abort();
+    if (!stopping) process.stderr.write('Stopping after the current chunk; press Ctrl-C again to stop at once.\n');
+    stopping = true;
+  };
+  const transport = new Transport({ onRetry: (e) => render.event({ type: 'retry', attempt: e.attempt, delayMs: e.delayMs, reason: e.reason }) });
+  return {
+    transport,
+    render,
+    settings,
+    insecure: [...(settings.insecureRegistries ?? []), ...(opts.insecureRegistry ?? [])],
+    signal: ac.signal,
+    stopping: () => stopping,
+    async run<T>(op: () => Promise<T>): Promise<T> {
+      process.on('SIGINT', onSignal);
+      process.on('SIGTERM', onSignal);
+      try {
+        return await op();
+      } catch (err) {
+        if (stopping || ac.signal.aborted) throw err instanceof InterruptedError ? err : new InterruptedError();
+        throw err;
+      } finally {
+        process.off('SIGINT', onSignal);
+        process.off('SIGTERM', onSignal);
+        render.close();
+        await transport.close().catch(() => undefined);
+      }
+    },
+  };
+}
+
+/** A positive integer option (`--max-concurrent-uploads`). */
+export function positiveInt(v: string | number | undefined, fallback: number, what: string): number {
+  if (v === undefined) return fallback;
+  const n = Number(v);
+  if (!Number.isSafeInteger(n) || n < 1) throw new InvalidArgumentError(`invalid ${what} "${v}": must be a positive integer`);
+  return n;
+}
+
+export { parseSize };

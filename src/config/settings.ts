@@ -1,0 +1,36 @@
+/** Client settings (`config.json` in ts-docker's config dir, read with conf). */
+import Conf from 'conf';
+import { InvalidArgumentError } from '../errors.js';
+
+/** What can be set in `config.json`. */
+export interface Settings {
+  /** Upload chunk size, bytes or `512k` / `16m` style. */
+  chunkSize?: number | string;
+  maxConcurrentUploads?: number;
+  maxConcurrentDownloads?: number;
+  /** Registries spoken to over plain HTTP besides localhost / 127.0.0.0/8 / ::1. */
+  insecureRegistries?: string[];
+}
+
+/** Reads settings from `dir` (else `$TS_DOCKER_CONFIG`, else `~/.config/ts-docker`). */
+export function loadSettings(dir?: string): Settings {
+  const conf = new Conf<Settings>({
+    projectName: 'ts-docker',
+    projectSuffix: '',
+    configName: 'config',
+    ...(dir ? { cwd: dir } : {}),
+    clearInvalidConfig: false,
+  });
+  return conf.store;
+}
+
+const UNITS: Record<string, number> = { '': 1, b: 1, k: 1024, kb: 1024, kib: 1024, m: 1024 ** 2, mb: 1024 ** 2, mib: 1024 ** 2, g: 1024 ** 3, gb: 1024 ** 3, gib: 1024 ** 3 };
+
+/** Parses `512k`, `16m`, `1048576` (binary units, as docker's --shm-size and friends). */
+export function parseSize(v: string | number, what = 'size'): number {
+  if (typeof v === 'number' && Number.isSafeInteger(v) && v > 0) return v;
+  const m = /^(\d+(?:\.\d+)?)\s*([a-z]*)$/i.exec(String(v).trim());
+  const unit = m ? UNITS[m[2]!.toLowerCase()] : undefined;
+  if (!m || unit === undefined || Number(m[1]) <= 0) throw new InvalidArgumentError(`invalid ${what} "${v}": use a number of bytes or a size like 512k, 16m`);
+  return Math.round(Number(m[1]) * unit);
+}

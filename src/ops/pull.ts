@@ -1,0 +1,55 @@
+/** `pull`: download an image by tag or digest (or every tag) into the store, for one platform. */
+import { copyImage } from '../copy/copy.js';
+import type { CopyListener } from '../copy/events.js';
+import { RegistrySource } from '../copy/registry-endpoints.js';
+import { StoreSink } from '../copy/store-endpoints.js';
+import { NotFoundError } from '../errors.js';
+import type { Platform } from '../image/descriptor.js';
+import { hostPlatform } from '../image/platform.js';
+import type { Reference } from '../reference/index.js';
+import { parseDockerRef, parseReference, withTag } from '../reference/index.js';
+import { RegistryClient } from '../registry/client.js';
+import type { Store } from '../store/store.js';
+import type { Transport } from '../transport/transport.js';
+
+/** Options of `pull`. */
+export interface PullOptions {
+  allTags?: boolean;
+  platform?: Platform | undefined;
+  concurrency: number;
+  insecure?: readonly string[];
+  onEvent?: CopyListener;
+  signal?: AbortSignal;
+}
+
+/** Pulls `name`; returns the full references now in the store. */
+export async function pull(store: Store, transport: Transport, name: string, opts: PullOptions): Promise<string[]> {
+  const base = opts.allTags ? parseReference(name) : parseDockerRef(name);
+  if (opts.allTags && (base.tag || base.digest)) throw new NotFoundError('tag can\'t be used with --all-tags/-a');
+  const reg = new RegistryClient(base.domain, transport, opts.insecure);
+  await reg.ping(opts.signal);
+  const refs: Reference[] = opts.allTags ? (await reg.tags(base.path, opts.signal)).sort().map((t) => withTag(base, t)) : [base];
+  const emit = opts.onEvent ?? (() => undefined);
+  const done: string[] = [];
+  for (const ref of refs) {
+    const label = ref.digest ?? ref.tag ?? 'latest';
+    emit({ type: 'message', text: `${opts.allTags ? ref.tag : label}: Pulling from ${ref.path}` });
+    const root = await reg.getManifest(ref.path, label, opts.signal).catch((err: unknown) => {
+      if ((err as { status?: number }).status === 404) throw new NotFoundError(`manifest for ${ref.familiar} not found: manifest unknown: manifest unknown`);
+      throw err;
+    });
+    const rootDesc = { mediaType: root.mediaType, digest: root.digest, size: root.bytes.length };
+    const sink = new StoreSink(store, { onEvent: emit, signal: opts.signal, origin: { domain: ref.domain, repo: ref.path } });
+    const source = new RegistrySource(reg, ref.path, opts.signal);
+    // The root was fetched by tag; serve it from memory so it is not asked for twice.
+    const cached = { ...source, manifest: async (d: { digest: string }) => (d.digest === root.digest ? root.bytes : source.manifest(d as never)), blob: source.blob.bind(source) };
+    const { target } = await copyImage(cached, sink, rootDesc, {
+      platform: opts.platform ?? hostPlatform(), concurrency: opts.concurrency, action: 'Downloading', done: 'Pull complete', exists: 'Already exists', onEvent: emit,
+    });
+    const changed = await sink.commit(target, [ref.full]);
+    emit({ type: 'message', text: `Digest: ${root.digest}` });
+    emit({ type: 'message', text: `Status: ${changed ? 'Downloaded newer image' : 'Image is up to date'} for ${ref.familiar}` });
+    done.push(ref.full);
+  }
+  return done;
+}

@@ -1,0 +1,53 @@
+/** `push`: upload an image (or every tag of a repository) to the registry its name names. */
+import { RegistrySink } from '../copy/registry-endpoints.js';
+import { StoreSource } from '../copy/store-endpoints.js';
+import type { CopyListener } from '../copy/events.js';
+import { copyImage } from '../copy/copy.js';
+import { NotFoundError } from '../errors.js';
+import { parseDockerRef, parseReference } from '../reference/index.js';
+import { RegistryClient } from '../registry/client.js';
+import { Sidecars } from '../store/sidecars.js';
+import type { Store } from '../store/store.js';
+import type { Transport } from '../transport/transport.js';
+
+/** Options of `push`. */
+export interface PushOptions {
+  allTags?: boolean;
+  chunkSize: number;
+  concurrency: number;
+  insecure?: readonly string[];
+  onEvent?: CopyListener;
+  signal?: AbortSignal;
+  /** True once the user asked to stop (Ctrl-C): uploads stop after their current chunk. */
+  stopping?: () => boolean;
+}
+
+/** Pushes `name` (or with allTags every local tag of its repository); returns the digests pushed by tag. */
+export async function push(store: Store, transport: Transport, name: string, opts: PushOptions): Promise<{ tag: string; digest: string; size: number }[]> {
+  const ref = opts.allTags ? parseReference(name) : parseDockerRef(name);
+  if (opts.allTags && ref.tag) throw new NotFoundError(`tag can't be used with --all-tags/-a`);
+  const index = await store.readIndex();
+  const records = await store.images(index);
+  const targets = records.flatMap((r) => r.names
+    .map((n) => parseReference(n))
+    .filter((n) => n.name === ref.name && (opts.allTags ? n.tag !== undefined : n.full === ref.full))
+    .map((n) => ({ record: r, tag: n.tag! })));
+  if (targets.length === 0) throw new NotFoundError(`An image does not exist locally with the tag: ${opts.allTags ? ref.familiarName : ref.familiar.replace(/:latest$/, '')}`);
+  const emit = opts.onEvent ?? (() => undefined);
+  emit({ type: 'message', text: `The push refers to repository [${ref.name}]` });
+  const reg = new RegistryClient(ref.domain, transport, opts.insecure);
+  await reg.ping(opts.signal);
+  const sink = new RegistrySink(reg, ref.path, {
+    chunkSize: opts.chunkSize, sidecars: new Sidecars(store.layout), onEvent: emit, signal: opts.signal, ...(opts.stopping ? { stopping: opts.stopping } : {}),
+  });
+  const pushed: { tag: string; digest: string; size: number }[] = [];
+  for (const { record, tag } of targets.sort((a, b) => a.tag.localeCompare(b.tag))) {
+    await copyImage(new StoreSource(store), sink, record.descriptor, {
+      concurrency: opts.concurrency, action: 'Pushing', done: 'Pushed', exists: 'Layer already exists', tag, onEvent: emit,
+    });
+    const out = { tag, digest: record.descriptor.digest, size: record.descriptor.size };
+    emit({ type: 'digest', ...out });
+    pushed.push(out);
+  }
+  return pushed;
+}

@@ -1,0 +1,126 @@
+/**
+ * The chunked blob upload: `POST` a session, `PATCH` chunks of at most `chunkSize` bytes with
+ * `Content-Range`, follow `Location` after every response, resync from the server's `Range`
+ * on 416 or after a failure, and close with `PUT ?digest=`. Sessions are saved after every
+ * chunk so that the next run continues where this one stopped.
+ */
+import type { Readable } from 'node:stream';
+import { Transform } from 'node:stream';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { InterruptedError } from '../errors.js';
+import type { Digest } from '../image/digest.js';
+import { isNetworkFailure } from '../transport/errors.js';
+import type { RetryEvent } from '../transport/retry.js';
+import { backoffMs, DEFAULT_RETRY, isRetryableStatus } from '../transport/retry.js';
+import type { RegistryClient, UploadSession } from './client.js';
+import { RegistryError } from './errors.js';
+
+/** One blob to upload. */
+export interface BlobUpload {
+  repo: string;
+  digest: Digest;
+  size: number;
+  /** Opens the blob's bytes from `start` (inclusive) to `end` (exclusive). */
+  open(start: number, end: number): Readable;
+  chunkSize: number;
+  /** A session saved by an earlier run, to continue. */
+  resume?: UploadSession | undefined;
+  /** Persists the session (or forgets it, with undefined). */
+  save(s: UploadSession | undefined): Promise<void>;
+  /** Bytes the registry has confirmed so far, or that are on the wire. */
+  onProgress(sent: number): void;
+  onRetry(e: RetryEvent): void;
+  signal?: AbortSignal | undefined;
+  /** Asked between chunks: true to stop cleanly (Ctrl-C), keeping the session for the next run. */
+  stopping?: () => boolean;
+}
+
+/** Thrown when an upload stopped between chunks on request; the session is saved. */
+export class UploadInterrupted extends InterruptedError {
+  constructor(readonly offset: number) {
+    super('interrupted: run the same push again to resume the upload');
+  }
+}
+
+function counted(stream: Readable, base: number, onProgress: (n: number) => void): Readable {
+  let sent = base;
+  const t = new Transform({
+    transform(chunk: Buffer, _e, cb) {
+      sent += chunk.length;
+      onProgress(sent);
+      cb(null, chunk);
+    },
+  });
+  stream.on('error', (err) => t.destroy(err));
+  return stream.pipe(t);
+}
+
+const MAX_FAILURES = 6;
+
+/** Uploads one blob; returns how many bytes were sent over the wire (resumed bytes excluded). */
+export async function uploadBlob(reg: RegistryClient, u: BlobUpload): Promise<void> {
+  let session: UploadSession | undefined;
+  if (u.resume) {
+    session = await reg.uploadStatus(u.repo, u.resume.location, u.signal).catch(() => undefined);
+    if (!session || session.offset > u.size) {
+      session = undefined;
+      await u.save(undefined);
+    }
+  }
+  let failures = 0;
+  const fail = async (reason: string, err: unknown): Promise<void> => {
+    failures++;
+    if (failures > MAX_FAILURES) throw err;
+    const delayMs = backoffMs(DEFAULT_RETRY, failures);
+    u.onRetry({ attempt: failures, delayMs, reason, url: session?.location ?? reg.base });
+    await sleep(delayMs, undefined, { signal: u.signal });
+    // Where did the registry get to? A session it no longer knows (docker-registry cancels one
+    // whose last PATCH was cut short: "upload resumed at wrong offset") means starting over.
+    const status = session ? await reg.uploadStatus(u.repo, session.location, u.signal).catch(() => undefined) : undefined;
+    session = status && status.offset <= u.size ? { ...status, ...(session?.minChunk ? { minChunk: session.minChunk } : {}) } : undefined;
+    await u.save(session);
+  };
+
+  for (;;) {
+    try {
+      if (!session) {
+        // A blob that fits one chunk goes as POST + PUT with the body: one round trip fewer.
+        session = await reg.startUpload(u.repo, u.signal);
+        if (u.size <= Math.max(u.chunkSize, session.minChunk ?? 0)) {
+          const s = session;
+          await reg.finishUpload(u.repo, s, u.digest, { make: () => counted(u.open(0, u.size), 0, u.onProgress), length: u.size }, u.signal);
+          await u.save(undefined);
+          return;
+        }
+        await u.save(session);
+      }
+      while (session.offset < u.size) {
+        if (u.stopping?.()) throw new UploadInterrupted(session.offset);
+        const chunk = Math.max(u.chunkSize, session.minChunk ?? 0);
+        const start = session.offset;
+        const len = Math.min(chunk, u.size - start);
+        const s: UploadSession = session;
+        const next = await reg.patch(u.repo, s, () => counted(u.open(start, start + len), start, u.onProgress), len, u.signal);
+        if ('status' in next) {
+          // 416: the registry disagrees about the offset: ask it and continue from there.
+          const status = await reg.uploadStatus(u.repo, s.location, u.signal);
+          if (!status) throw new RegistryError(416, [], `blob upload to ${reg.domain}/${u.repo}: the registry rejected the chunk range and lost the session`);
+          session = { ...status, ...(s.minChunk ? { minChunk: s.minChunk } : {}) };
+        } else {
+          session = next;
+          if (session.offset > start + len) throw new RegistryError(500, [], `blob upload to ${reg.domain}/${u.repo}: the registry reports more bytes than were sent`);
+        }
+        await u.save(session);
+        u.onProgress(session.offset);
+      }
+      await reg.finishUpload(u.repo, session, u.digest, undefined, u.signal);
+      await u.save(undefined);
+      return;
+    } catch (err) {
+      if (err instanceof UploadInterrupted || u.signal?.aborted) throw err;
+      if (isNetworkFailure(err)) await fail((err as { reason?: string }).reason ?? String(err), err);
+      else if (err instanceof RegistryError && isRetryableStatus(err.status)) await fail(err.message, err);
+      else throw err;
+    }
+  }
+}

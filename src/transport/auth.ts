@@ -1,0 +1,116 @@
+/**
+ * Registry authentication from challenges: Basic, and Bearer tokens (anonymous when there
+ * are no credentials), cached per registry and scope, fetched again when one expires or a
+ * 401 says it is no longer good. Credentials come from a provider, so stored logins and
+ * credential helpers plug in without touching the transport.
+ */
+import type { Challenge } from './challenge.js';
+
+/** A username/password or an identity (refresh) token for one registry. */
+export interface Credentials {
+  username?: string;
+  password?: string;
+  identityToken?: string;
+}
+
+/** Looks up credentials for a registry host (`localhost:5000`, `docker.io`). */
+export type CredentialProvider = (host: string) => Promise<Credentials | undefined>;
+
+/** What a token fetch needs to do its own HTTP request (so this file stays free of undici). */
+export type TokenFetcher = (
+  url: string,
+  init: { method: 'GET' | 'POST'; headers: Record<string, string>; body?: string },
+) => Promise<{ status: number; json: () => Promise<unknown>; text: () => Promise<string> }>;
+
+interface CachedToken {
+  header: string;
+  expiresAt: number;
+}
+
+/** Thrown when the registry refuses the credentials or the token service fails. */
+export class AuthError extends Error {
+  readonly exitCode = 1;
+  readonly code = 'UNAUTHORIZED';
+}
+
+/** Per-process auth state: challenges by host, tokens by host and scope. */
+export class Authenticator {
+  private readonly challenges = new Map<string, Challenge>();
+  private readonly tokens = new Map<string, CachedToken>();
+  private readonly pending = new Map<string, Promise<CachedToken>>();
+
+  constructor(private readonly credentials: CredentialProvider, private readonly fetchToken: TokenFetcher) {}
+
+  /** Remembers the challenge a host answered with (from the ping or a 401). */
+  setChallenge(host: string, challenges: Challenge[]): void {
+    const c = challenges.find((x) => x.scheme === 'bearer') ?? challenges.find((x) => x.scheme === 'basic');
+    if (c) this.challenges.set(host, c);
+  }
+
+  /** True once the host has asked for auth. */
+  hasChallenge(host: string): boolean {
+    return this.challenges.has(host);
+  }
+
+  /** Drops the cached token for a host and scope (after a 401 with it). */
+  invalidate(host: string, scope: string): void {
+    this.tokens.delete(`${host} ${scope}`);
+  }
+
+  /** The Authorization header for a request to `host` needing `scope`, or undefined for none. */
+  async header(host: string, scope: string): Promise<string | undefined> {
+    const c = this.challenges.get(host);
+    if (!c) return undefined;
+    if (c.scheme === 'basic') {
+      const cred = await this.credentials(host);
+      if (!cred?.username) return undefined;
+      return `Basic ${Buffer.from(`${cred.username}:${cred.password ?? ''}`).toString('base64')}`;
+    }
+    const key = `${host} ${scope}`;
+    const cached = this.tokens.get(key);
+    if (cached && cached.expiresAt > Date.now()) return cached.header;
+    let p = this.pending.get(key);
+    if (!p) {
+      p = this.bearer(host, c, scope).finally(() => this.pending.delete(key));
+      this.pending.set(key, p);
+    }
+    const token = await p;
+    this.tokens.set(key, token);
+    return token.header;
+  }
+
+  private async bearer(host: string, c: Challenge, scope: string): Promise<CachedToken> {
+    const realm = c.params['realm'];
+    if (!realm) throw new AuthError(`registry ${host} asked for a bearer token without a realm`);
+    const cred = await this.credentials(host);
+    const service = c.params['service'];
+    const started = Date.now();
+    let res;
+    if (cred?.identityToken) {
+      // OAuth2 refresh-token grant, as docker does for identity tokens.
+      const form = new URLSearchParams({ grant_type: 'refresh_token', refresh_token: cred.identityToken, client_id: 'ts-docker' });
+      if (service) form.set('service', service);
+      if (scope) form.set('scope', scope);
+      res = await this.fetchToken(realm, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: form.toString() });
+    } else {
+      const url = new URL(realm);
+      if (service) url.searchParams.set('service', service);
+      // Several scopes (a mount needs pull on the source repository too) go as repeated parameters.
+      for (const sc of scope.split(' ').filter(Boolean)) url.searchParams.append('scope', sc);
+      const headers: Record<string, string> = {};
+      if (cred?.username) {
+        url.searchParams.set('account', cred.username);
+        headers['authorization'] = `Basic ${Buffer.from(`${cred.username}:${cred.password ?? ''}`).toString('base64')}`;
+      }
+      res = await this.fetchToken(url.toString(), { method: 'GET', headers });
+    }
+    if (res.status === 401 || res.status === 403) throw new AuthError(`unauthorized: incorrect username or password for ${host}`);
+    if (res.status >= 400) throw new AuthError(`token service for ${host} answered ${res.status}`);
+    const body = (await res.json()) as { token?: string; access_token?: string; expires_in?: number };
+    const token = body.token ?? body.access_token;
+    if (!token) throw new AuthError(`token service for ${host} returned no token`);
+    // Treat tokens as opaque: expires_in (default 60 s per the token spec), minus a margin.
+    const ttl = (typeof body.expires_in === 'number' && body.expires_in > 0 ? body.expires_in : 60) * 1000;
+    return { header: `Bearer ${token}`, expiresAt: started + Math.max(1000, ttl - 5000) };
+  }
+}
