@@ -63,6 +63,8 @@ export async function uploadBlob(reg: RegistryClient, u: BlobUpload): Promise<vo
   if (u.resume) {
     session = await reg.uploadStatus(u.repo, u.resume.location, u.signal).catch(() => undefined);
     if (!session || session.offset > u.size) {
+      // Not resumable: tell the registry to drop it (it would expire it anyway) and start over.
+      await reg.cancelUpload(u.repo, u.resume);
       session = undefined;
       await u.save(undefined);
     }
