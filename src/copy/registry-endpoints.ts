@@ -15,11 +15,17 @@ import type { CopyListener } from './events.js';
 
 /** One repository of a registry, read side. */
 export class RegistrySource implements ImageSource {
-  constructor(private readonly reg: RegistryClient, private readonly repo: string, private readonly signal?: AbortSignal) {}
+  /** `known`: manifests already fetched (the root, got by tag), served without asking again. */
+  constructor(
+    private readonly reg: RegistryClient,
+    private readonly repo: string,
+    private readonly signal?: AbortSignal,
+    private readonly known: ReadonlyMap<string, Buffer> = new Map(),
+  ) {}
 
   /** A manifest by digest, its bytes verified. */
   async manifest(d: Descriptor): Promise<Buffer> {
-    return (await this.reg.getManifest(this.repo, d.digest, this.signal)).bytes;
+    return this.known.get(d.digest) ?? (await this.reg.getManifest(this.repo, d.digest, this.signal)).bytes;
   }
 
   /** A blob from `offset` (a Range request). */

@@ -40,10 +40,8 @@ export async function pull(store: Store, transport: Transport, name: string, opt
     });
     const rootDesc = { mediaType: root.mediaType, digest: root.digest, size: root.bytes.length };
     const sink = new StoreSink(store, { onEvent: emit, signal: opts.signal, origin: { domain: ref.domain, repo: ref.path } });
-    const source = new RegistrySource(reg, ref.path, opts.signal);
-    // The root was fetched by tag; serve it from memory so it is not asked for twice.
-    const cached = { ...source, manifest: async (d: { digest: string }) => (d.digest === root.digest ? root.bytes : source.manifest(d as never)), blob: source.blob.bind(source) };
-    const { target } = await copyImage(cached, sink, rootDesc, {
+    const source = new RegistrySource(reg, ref.path, opts.signal, new Map([[root.digest, root.bytes]]));
+    const { target } = await copyImage(source, sink, rootDesc, {
       platform: opts.platform ?? hostPlatform(), concurrency: opts.concurrency, action: 'Downloading', done: 'Pull complete', exists: 'Already exists', onEvent: emit,
     });
     const changed = await sink.commit(target, [ref.full]);
