@@ -55,9 +55,19 @@ class TtyRenderer implements Renderer {
     }
     const text = line(e);
     if (text === undefined) return;
-    this.clear();
-    this.out.write(`${text}\n`);
+    if (e.type === 'retry') {
+      // A retry is news in the middle of the transfer: print it above the live block.
+      this.clear();
+      this.out.write(`${text}\n`);
+      this.draw();
+      return;
+    }
+    // Any other line ends the current block (the layers are done): leave it on screen as it is.
     this.draw();
+    this.order.length = 0;
+    this.lines.clear();
+    this.drawn = 0;
+    this.out.write(`${text}\n`);
   }
 
   private clear(): void {
@@ -85,9 +95,12 @@ export async function createRenderer(mode: ProgressMode | undefined, phase: stri
   const chosen = mode ?? (out.isTTY ? 'tty' : 'plain');
   if (chosen === 'quiet') return { event: () => undefined, close: () => undefined };
   if (chosen === 'json') return { event: (e) => out.write(`${JSON.stringify(e)}\n`), close: () => undefined };
-  if (chosen === 'tty' && out.isTTY) {
+  // A terminal that reports no width (script(1) without a size) would make ora's line
+  // arithmetic loop forever: treat it as plain.
+  if (chosen === 'tty' && out.isTTY && (out.columns ?? 0) > 0) {
     const { default: ora } = await import('ora');
-    return new TtyRenderer(out, ora({ text: phase, stream: process.stderr }).start());
+    const spinner = process.stderr.isTTY && (process.stderr.columns ?? 0) > 0 ? ora({ text: phase, stream: process.stderr, discardStdin: false }).start() : undefined;
+    return new TtyRenderer(out, spinner);
   }
   return {
     event: (e) => {
