@@ -45,8 +45,8 @@ export interface RunOptions {
   timeoutMs?: number;
 }
 
-/** Environment variables a developer may have set that would change what the CLI does. */
-const SCRUBBED_ENV = ['TS_DOCKER_ROOT', 'TS_DOCKER_CONFIG', 'TS_DOCKER_DEBUG', 'FORCE_COLOR', 'SOURCE_DATE_EPOCH', 'NODE_OPTIONS'];
+/** Environment variables a developer may have set that would change what the CLI does (removed by {@link runCli}). */
+export const SCRUBBED_ENV = ['TS_DOCKER_ROOT', 'TS_DOCKER_CONFIG', 'TS_DOCKER_DEBUG', 'FORCE_COLOR', 'SOURCE_DATE_EPOCH', 'NODE_OPTIONS'];
 
 /** Throws a loud error unless `npm run build` has produced the CLI. */
 export function requireBuilt(): void {

@@ -1,0 +1,136 @@
+/**
+ * A real docker-registry 2.8 (Debian's `docker-registry`) on a random loopback port, with
+ * filesystem storage in a throw-away directory. See /work/shared/REGISTRY-NOTES.md for why the
+ * config looks the way it does (REGISTRY_* variables removed, a secret, htpasswd written first).
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { request } from 'node:http';
+import { join } from 'node:path';
+import { makeSandbox, requireTool, shOk } from './cli.js';
+import { hasExited, startDaemon, waitUntil } from './daemon.js';
+
+/** A running registry. */
+export interface Registry {
+  /** `http://127.0.0.1:PORT` */
+  url: string;
+  /** `127.0.0.1:PORT` (what image names start with; ts-docker talks plain HTTP to 127.0.0.0/8). */
+  host: string;
+  port: number;
+  /** The filesystem storage root (`docker/registry/v2/...` lives under it). */
+  storage: string;
+  /** The registry's log so far (startup, one line per request, errors). */
+  log(): string;
+  stop(): Promise<void>;
+}
+
+/** Options of {@link startRegistry}. */
+export interface RegistryOptions {
+  /**
+   * The CONTENT of an htpasswd file (bcrypt entries, see {@link htpasswdEntry}); enables Basic
+   * auth with realm `ts-docker-test`.
+   */
+  htpasswd?: string;
+  /** Deep-merged over the generated config (e.g. `{ http: { relativeurls: true } }`). */
+  extraConfig?: object;
+}
+
+/** A bcrypt htpasswd line for `user:password` (docker-registry accepts only bcrypt). */
+export async function htpasswdEntry(user: string, password: string): Promise<string> {
+  const bin = await requireTool('htpasswd');
+  return (await shOk(bin, ['-nbB', user, password])).stdout.trim() + '\n';
+}
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** `over` merged into `base` recursively (objects merge, everything else replaces). */
+export function deepMerge(base: Record<string, unknown>, over: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...base };
+  for (const [k, v] of Object.entries(over)) {
+    const b = out[k];
+    out[k] = isPlainObject(b) && isPlainObject(v) ? deepMerge(b, v) : v;
+  }
+  return out;
+}
+
+/** One GET, resolving with the status (or rejecting on a network error). */
+export function httpStatus(url: string, timeoutMs = 2000): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { method: 'GET', timeout: timeoutMs, agent: false }, (res) => {
+      res.resume();
+      res.on('end', () => resolve(res.statusCode ?? 0));
+      res.on('error', reject);
+    });
+    req.on('timeout', () => req.destroy(new Error(`GET ${url}: timeout`)));
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+/** The registry's environment: ours without any REGISTRY_* override (REGISTRY-NOTES). */
+function registryEnv(): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('REGISTRY_')) env[k] = v;
+  return env;
+}
+
+/**
+ * Starts `docker-registry serve CONFIG` on 127.0.0.1 with a kernel-chosen port (read back from
+ * its "listening on" log line), waits until `GET /v2/` answers (200, or 401 with auth), and
+ * registers it to be stopped after the test file.
+ */
+export async function startRegistry(opts: RegistryOptions = {}): Promise<Registry> {
+  const bin = await requireTool('docker-registry');
+  const dir = await makeSandbox();
+  const storage = join(dir, 'storage');
+  await mkdir(storage);
+  let config: Record<string, unknown> = {
+    version: 0.1,
+    log: { level: 'info', formatter: 'text', accesslog: { disabled: false } },
+    storage: {
+      filesystem: { rootdirectory: storage },
+      delete: { enabled: true },
+      // Resume tests keep upload sessions around; never purge them behind a test's back.
+      maintenance: { uploadpurging: { enabled: false } },
+    },
+    http: { addr: '127.0.0.1:0', secret: randomBytes(16).toString('hex') },
+  };
+  if (opts.htpasswd !== undefined) {
+    // Written before start: a missing file makes the registry invent a user (REGISTRY-NOTES).
+    const path = join(dir, 'htpasswd');
+    await writeFile(path, opts.htpasswd);
+    config = deepMerge(config, { auth: { htpasswd: { realm: 'ts-docker-test', path } } });
+  }
+  if (opts.extraConfig) config = deepMerge(config, opts.extraConfig as Record<string, unknown>);
+  const configPath = join(dir, 'config.yml');
+  // JSON is YAML: no YAML writer needed.
+  await writeFile(configPath, JSON.stringify(config, null, 2));
+
+  const d = startDaemon(bin, ['serve', configPath], { env: registryEnv(), cwd: dir, logFile: join(dir, 'registry.log') });
+  const context = (): string => `docker-registry serve ${configPath}\n--- log ---\n${d.output().slice(-4000)}`;
+  try {
+    const port = await waitUntil(
+      'docker-registry did not report its port',
+      () => {
+        const m = /listening on 127\.0\.0\.1:(\d+)/.exec(d.output());
+        return m ? Number(m[1]) : undefined;
+      },
+      { dead: () => hasExited(d.child), context },
+    );
+    const url = `http://127.0.0.1:${port}`;
+    await waitUntil(
+      `docker-registry at ${url} did not answer GET /v2/`,
+      async () => {
+        const s = await httpStatus(`${url}/v2/`);
+        return s === 200 || s === 401 ? s : undefined;
+      },
+      { dead: () => hasExited(d.child), context },
+    );
+    return { url, host: `127.0.0.1:${port}`, port, storage, log: () => d.output(), stop: () => d.stop() };
+  } catch (e) {
+    await d.stop();
+    throw e;
+  }
+}
