@@ -27,6 +27,7 @@ export interface Remote {
 }
 
 const MODES = ['plain', 'tty', 'json', 'auto'];
+const SIGNALS = ['SIGINT', 'SIGTERM'] as const;
 
 /** Sets up a remote command. `abortOnFirstSignal`: pulls stop at once (partial files are kept). */
 export async function remote(cmd: Command, opts: RemoteOptions, phase: string, abortOnFirstSignal: boolean): Promise<Remote> {
@@ -50,16 +51,20 @@ export async function remote(cmd: Command, opts: RemoteOptions, phase: string, a
     signal: ac.signal,
     stopping: () => stopping,
     async run<T>(op: () => Promise<T>): Promise<T> {
-      process.on('SIGINT', onSignal);
-      process.on('SIGTERM', onSignal);
+      // conf's atomic file writer (atomically -> when-exit) hooks SIGINT/SIGTERM and re-raises the
+      // signal after its cleanup, which would read as a second Ctrl-C and abort the chunk in flight:
+      // while a transfer runs, ours are the only handlers.
+      const foreign = SIGNALS.flatMap((sig) => process.listeners(sig).map((l) => [sig, l] as const));
+      for (const [sig, l] of foreign) process.off(sig, l);
+      for (const sig of SIGNALS) process.on(sig, onSignal);
       try {
         return await op();
       } catch (err) {
         if (stopping || ac.signal.aborted) throw err instanceof InterruptedError ? err : new InterruptedError();
         throw err;
       } finally {
-        process.off('SIGINT', onSignal);
-        process.off('SIGTERM', onSignal);
+        for (const sig of SIGNALS) process.off(sig, onSignal);
+        for (const [sig, l] of foreign) process.on(sig, l);
         render.close();
         await transport.close().catch(() => undefined);
       }

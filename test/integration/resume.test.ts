@@ -95,6 +95,37 @@ describe('resume after SIGKILL half-way through a 64 MiB layer', () => {
     expect(createHash('sha256').update(data).digest('hex')).toBe(hex);
   }, 300_000);
 
+  it('push: Ctrl-C (SIGINT) stops after the current chunk, even through a streaming hop; the next push resumes', async () => {
+    const root = await makeRoot();
+    const name = `${HOST}/resume-ctrl-c:1`;
+    const img = await makeImage(root, name, [{ sizeMiB: LAYER_MIB, seed: 9003 }]);
+    const layer = img.layers[0]!;
+    // No store-and-forward here: every PATCH streams to the registry as it is sent, so only a
+    // clean stop between chunks keeps the session resumable (docker-registry drops a cut one).
+    proxy.setRules({ throttle: { bytesPerSecond: THROTTLE, match: isUploadPatch } });
+    const first = await startCli(['push', '--chunk-size', '4m', name], { root });
+    let exited = false;
+    void first.result.then(() => (exited = true));
+    await waitUntil('half of the layer to reach the registry', () => (proxy.stats().requestBytes(uploadPatches) >= layer.size / 2 ? true : undefined), {
+      timeoutMs: 120_000, intervalMs: 10, dead: () => exited, context: () => `stderr: ${first.stderr()}`,
+    });
+    first.kill('SIGINT');
+    const r = await first.result;
+    expect(r.code, show(r)).toBe(130);
+    expect(r.stderr).toContain('run the same push again to resume');
+    const reachedRegistry = proxy.stats().requestBytes(uploadPatches);
+    expect(reachedRegistry).toBeLessThan(layer.size);
+
+    proxy.setRules({});
+    proxy.resetStats();
+    const second = await tsd(['push', '--chunk-size', '4m', name], { root });
+    expect(second.code, show(second)).toBe(0);
+    const sent = proxy.stats().requestBytes(uploadBodies);
+    expect(sent, `the second push sent ${sent} bytes; ${reachedRegistry} were already in the registry`).toBeLessThanOrEqual(layer.size - reachedRegistry);
+    expect(parsePush(second.stdout).layers[id12(layer.digest)]).toBe('Pushed');
+    expect((await skopeoInspect(`docker://${name}`)).Digest).toBe(img.manifestDigest);
+  }, 300_000);
+
   it('pull: the second run does not download the first half again', async () => {
     const src = await makeRoot();
     const direct = `${reg.host}/resume-pull:1`;
