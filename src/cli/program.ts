@@ -115,6 +115,20 @@ export function buildProgram(): Command {
     .action(lazy(() => import('./commands/pull.js')))).copyInheritedSettings(program));
 
   program
+    .command('login')
+    .description('Log in to a registry (default: Docker Hub)')
+    .argument('[SERVER]')
+    .option('-u, --username <string>', 'Username')
+    .option('-p, --password <string>', 'Password')
+    .option('--password-stdin', 'Take the password from stdin')
+    .addOption(new Option('--insecure-registry <host>', 'Talk plain HTTP to this registry (repeatable)').argParser(collect))
+    .action(lazy(() => import('./commands/login.js')));
+  program
+    .command('logout')
+    .description('Log out from a registry (default: Docker Hub)')
+    .argument('[SERVER]')
+    .action(lazy(() => import('./commands/logout.js')));
+  program
     .command('version')
     .description('Show the ts-docker version information')
     .option('-f, --format <string>', 'Format output using a custom template')

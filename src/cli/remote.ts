@@ -1,5 +1,7 @@
 /** What push and pull share on the command line: settings, transport, progress and Ctrl-C. */
 import type { Command } from 'commander';
+import { CredentialStore } from '../config/credentials.js';
+import { certsDirs } from '../config/paths.js';
 import { loadSettings, parseSize } from '../config/settings.js';
 import { InterruptedError, InvalidArgumentError } from '../errors.js';
 import { Transport } from '../transport/transport.js';
@@ -42,7 +44,13 @@ export async function remote(cmd: Command, opts: RemoteOptions, phase: string, a
     if (!stopping) process.stderr.write('Stopping after the current chunk; press Ctrl-C again to stop at once.\n');
     stopping = true;
   };
-  const transport = new Transport({ onRetry: (e) => render.event({ type: 'retry', attempt: e.attempt, delayMs: e.delayMs, reason: e.reason }) });
+  const configDir = globalsOf(cmd).config;
+  const transport = new Transport({
+    // Stored logins, docker's config.json and credential helpers; certs.d for TLS (config/, transport/tls.ts).
+    credentials: new CredentialStore({ configDir }).provider(),
+    certsDirs: certsDirs(configDir),
+    onRetry: (e) => render.event({ type: 'retry', attempt: e.attempt, delayMs: e.delayMs, reason: e.reason }),
+  });
   return {
     transport,
     render,
@@ -61,6 +69,9 @@ export async function remote(cmd: Command, opts: RemoteOptions, phase: string, a
         return await op();
       } catch (err) {
         if (stopping || ac.signal.aborted) throw err instanceof InterruptedError ? err : new InterruptedError();
+        // One blob failed (e.g. push denied): stop its siblings now rather than let them retry
+        // against a closed transport and keep the process alive after the error was printed.
+        ac.abort();
         throw err;
       } finally {
         for (const sig of SIGNALS) process.off(sig, onSignal);

@@ -10,6 +10,10 @@ export interface Settings {
   maxConcurrentDownloads?: number;
   /** Registries spoken to over plain HTTP besides localhost / 127.0.0.0/8 / ::1. */
   insecureRegistries?: string[];
+  /** Credential helper for every registry (`pass` runs `docker-credential-pass`), as in docker's config.json. */
+  credsStore?: string;
+  /** Credential helper per registry (`{"ghcr.io": "pass"}`), as in docker's config.json. */
+  credHelpers?: Record<string, string>;
 }
 
 /** Reads settings from `dir` (else `$TS_DOCKER_CONFIG`, else `~/.config/ts-docker`). */

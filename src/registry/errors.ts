@@ -27,14 +27,21 @@ export async function registryError(res: HttpResponse, what: string): Promise<Re
   let errors: SpecError[] = [];
   let text = '';
   try {
-    text = await res.body.text();
+    // undici 7 throws an uncatchable TypeError when text() is called on a body that already
+    // ended (e.g. a HEAD answer dumped before the status was checked): read only a live body.
+    if (!res.body.readableEnded && !res.body.destroyed) text = await res.body.text();
     const doc = JSON.parse(text) as { errors?: SpecError[] };
     if (Array.isArray(doc.errors)) errors = doc.errors;
   } catch {
     // not a spec error body (a proxy's HTML page, or nothing)
   }
   const words = errors.map((e) => `${e.code.toLowerCase()}: ${e.message ?? ''}`.trim()).join('; ');
-  if (res.status === 401 && errors.length === 0) return new RegistryError(401, [{ code: 'UNAUTHORIZED' }], `${what}: unauthorized: authentication required`);
+  if (res.status === 401) {
+    // Say how to fix it: the credentials (or their absence) were refused for this registry.
+    const hint = `; log in with: ts-docker login ${new URL(res.url).host}`;
+    if (errors.length === 0) return new RegistryError(401, [{ code: 'UNAUTHORIZED' }], `${what}: unauthorized: authentication required${hint}`);
+    return new RegistryError(401, errors, `${what}: ${words}${hint}`);
+  }
   if (res.status === 413) {
     return new RegistryError(413, [], `${what}: 413 Request Entity Too Large: the registry or a proxy in front of it refused the request body; use a smaller --chunk-size`);
   }

@@ -4,6 +4,7 @@
  * 401 says it is no longer good. Credentials come from a provider, so stored logins and
  * credential helpers plug in without touching the transport.
  */
+import { TsDockerError } from '../errors.js';
 import type { Challenge } from './challenge.js';
 
 /** A username/password or an identity (refresh) token for one registry. */
@@ -27,10 +28,11 @@ interface CachedToken {
   expiresAt: number;
 }
 
-/** Thrown when the registry refuses the credentials or the token service fails. */
-export class AuthError extends Error {
-  readonly exitCode = 1;
-  readonly code = 'UNAUTHORIZED';
+/** Thrown when the registry refuses the credentials or the token service fails (a typed error: never retried). */
+export class AuthError extends TsDockerError {
+  constructor(message: string) {
+    super('UNAUTHORIZED', message);
+  }
 }
 
 /** Per-process auth state: challenges by host, tokens by host and scope. */
@@ -38,13 +40,23 @@ export class Authenticator {
   private readonly challenges = new Map<string, Challenge>();
   private readonly tokens = new Map<string, CachedToken>();
   private readonly pending = new Map<string, Promise<CachedToken>>();
+  private readonly viaHttps = new Set<string>();
+  private readonly refreshTokens = new Map<string, string>();
+  /** Ask token services for a refresh token too (docker's `offline_token`, used by login). */
+  requestRefreshToken = false;
 
   constructor(private readonly credentials: CredentialProvider, private readonly fetchToken: TokenFetcher) {}
 
-  /** Remembers the challenge a host answered with (from the ping or a 401). */
-  setChallenge(host: string, challenges: Challenge[]): void {
+  /** Remembers the challenge a host answered with (from the ping or a 401); `https`: it came over HTTPS. */
+  setChallenge(host: string, challenges: Challenge[], https = false): void {
     const c = challenges.find((x) => x.scheme === 'bearer') ?? challenges.find((x) => x.scheme === 'basic');
     if (c) this.challenges.set(host, c);
+    if (https) this.viaHttps.add(host);
+  }
+
+  /** The refresh token a token service issued for `host` (with {@link requestRefreshToken}). */
+  refreshToken(host: string): string | undefined {
+    return this.refreshTokens.get(host);
   }
 
   /** True once the host has asked for auth. */
@@ -83,6 +95,10 @@ export class Authenticator {
     const realm = c.params['realm'];
     if (!realm) throw new AuthError(`registry ${host} asked for a bearer token without a realm`);
     const cred = await this.credentials(host);
+    // A registry reached over HTTPS whose realm is plain HTTP would expose the secret: refuse.
+    if (cred && this.viaHttps.has(host) && new URL(realm).protocol === 'http:') {
+      throw new AuthError(`refusing to send credentials for ${host} to its token service over plain HTTP (${realm})`);
+    }
     const service = c.params['service'];
     const started = Date.now();
     let res;
@@ -100,13 +116,18 @@ export class Authenticator {
       const headers: Record<string, string> = {};
       if (cred?.username) {
         url.searchParams.set('account', cred.username);
+        if (this.requestRefreshToken) {
+          url.searchParams.set('offline_token', 'true');
+          url.searchParams.set('client_id', 'ts-docker');
+        }
         headers['authorization'] = `Basic ${Buffer.from(`${cred.username}:${cred.password ?? ''}`).toString('base64')}`;
       }
       res = await this.fetchToken(url.toString(), { method: 'GET', headers });
     }
     if (res.status === 401 || res.status === 403) throw new AuthError(`unauthorized: incorrect username or password for ${host}`);
     if (res.status >= 400) throw new AuthError(`token service for ${host} answered ${res.status}`);
-    const body = (await res.json()) as { token?: string; access_token?: string; expires_in?: number };
+    const body = (await res.json()) as { token?: string; access_token?: string; expires_in?: number; refresh_token?: string };
+    if (typeof body.refresh_token === 'string' && body.refresh_token) this.refreshTokens.set(host, body.refresh_token);
     const token = body.token ?? body.access_token;
     if (!token) throw new AuthError(`token service for ${host} returned no token`);
     // Treat tokens as opaque: expires_in (default 60 s per the token spec), minus a margin.

@@ -5,11 +5,11 @@
  */
 import type { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Agent, request } from 'undici';
-import type { Dispatcher } from 'undici';
+import { request } from 'undici';
 import type { CredentialProvider } from './auth.js';
 import { Authenticator } from './auth.js';
 import { parseChallenges } from './challenge.js';
+import { Endpoints } from './endpoints.js';
 import { NetworkError, describeNetworkError, isNetworkFailure } from './errors.js';
 import type { RetryEvent, RetryPolicy } from './retry.js';
 import { DEFAULT_RETRY, backoffMs, isRetryableStatus, retryAfterMs } from './retry.js';
@@ -45,6 +45,8 @@ export interface TransportOptions {
   onRetry?: (e: RetryEvent) => void;
   /** Max connections per origin (default 16). */
   connections?: number;
+  /** certs.d folders with CAs and client certificates per registry (default `/etc/docker/certs.d`). */
+  certsDirs?: readonly string[];
 }
 
 function hostOf(url: string): string {
@@ -61,11 +63,13 @@ function flatten(h: Record<string, string | string[] | undefined>): Record<strin
 export class Transport {
   /** Auth state shared by every request of this transport. */
   readonly auth: Authenticator;
-  private readonly dispatcher: Dispatcher;
+  private readonly endpoints: Endpoints;
   private readonly policy: RetryPolicy;
+  private closed = false;
 
   constructor(private readonly opts: TransportOptions = {}) {
-    this.dispatcher = new Agent({ connections: opts.connections ?? 16, keepAliveTimeout: 10_000, connect: { timeout: 30_000 } });
+    // One dispatcher for plain HTTP, one per HTTPS registry host with its certs.d trust (tls.ts).
+    this.endpoints = new Endpoints({ certsDirs: opts.certsDirs ?? ['/etc/docker/certs.d'], connections: opts.connections ?? 16 });
     this.policy = { ...DEFAULT_RETRY, ...opts.retry };
     this.auth = new Authenticator(opts.credentials ?? (async () => undefined), async (url, init) => {
       const res = await this.raw({ method: init.method, url, headers: init.headers, body: init.body }, undefined);
@@ -73,9 +77,10 @@ export class Transport {
     });
   }
 
-  /** Closes pooled connections. */
+  /** Closes pooled connections; requests still running then fail without retries. */
   async close(): Promise<void> {
-    await this.dispatcher.close();
+    this.closed = true;
+    await this.endpoints.close();
   }
 
   private async raw(req: HttpRequest, authorization: string | undefined): Promise<HttpResponse> {
@@ -83,19 +88,19 @@ export class Transport {
     if (authorization) headers['authorization'] = authorization;
     const body = typeof req.body === 'function' ? req.body() : req.body;
     try {
-      const res = await request(req.url, {
+      const { res, url } = await this.endpoints.send(req.url, body === undefined, (target, dispatcher) => request(target, {
         method: req.method,
         headers,
         body: body ?? null,
         signal: req.signal,
-        dispatcher: this.dispatcher,
+        dispatcher,
         headersTimeout: 120_000,
         bodyTimeout: 120_000,
-      });
-      return { status: res.statusCode, headers: flatten(res.headers), body: res.body as unknown as HttpResponse['body'], url: req.url };
+      }));
+      return { status: res.statusCode, headers: flatten(res.headers), body: res.body as unknown as HttpResponse['body'], url };
     } catch (err) {
       if ((err as { name?: string }).name === 'AbortError' || req.signal?.aborted) throw err;
-      throw new NetworkError(describeNetworkError(err), req.url, { cause: err });
+      throw (await this.endpoints.explain(err, req.url)) ?? new NetworkError(describeNetworkError(err), req.url, { cause: err });
     }
   }
 
@@ -112,7 +117,7 @@ export class Transport {
       try {
         res = await this.once(req, replayable);
       } catch (err) {
-        if (!idempotent || !replayable || !isNetworkFailure(err) || attempt >= this.policy.retries) throw err;
+        if (this.closed || req.signal?.aborted || !idempotent || !replayable || !isNetworkFailure(err) || attempt >= this.policy.retries) throw err;
         await this.wait(req, attempt + 1, (err as NetworkError).reason ?? describeNetworkError(err), undefined);
         continue;
       }
@@ -136,14 +141,15 @@ export class Transport {
     let url = req.url;
     let method = req.method;
     for (let hop = 0; hop < 10; hop++) {
-      const sameHost = hostOf(url) === origin;
-      // Credentials go only to the registry itself, never to a redirect target (blob storage, CDN).
+      // Credentials go only to the registry itself, never to a redirect target (blob storage, CDN),
+      // and never over plain HTTP after a redirect from HTTPS (a downgrade on the same host).
+      const sameHost = hostOf(url) === origin && !(url.startsWith('http:') && req.url.startsWith('https:'));
       const authorization = sameHost ? await this.auth.header(origin, req.scope ?? '') : undefined;
       let res = await this.raw({ ...req, url, method }, authorization);
       if (res.status === 401 && sameHost) {
         const challenges = parseChallenges(res.headers['www-authenticate']);
         if (challenges.length > 0) {
-          this.auth.setChallenge(origin, challenges);
+          this.auth.setChallenge(origin, challenges, url.startsWith('https:'));
           this.auth.invalidate(origin, req.scope ?? '');
           const retryAuth = await this.auth.header(origin, req.scope ?? '');
           // One more try with a fresh token (first contact, or a token that expired mid-push).
