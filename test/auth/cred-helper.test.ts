@@ -9,10 +9,10 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { expectOneLineError, importDir, makeRoot, makeSandbox } from '../helpers/cli.js';
+import type { Registry } from '../helpers/registry.js';
+import { startRegistry, stopAllRegistries } from '../helpers/registry.js';
 import type { CredHelper } from './helpers/cred-helper.js';
 import { installCredHelper } from './helpers/cred-helper.js';
-import type { Registry } from './helpers/registry.js';
-import { startRegistry, stopAllRegistries } from './helpers/registry.js';
 import { leaked, tsd } from './helpers/run.js';
 
 const PASSWORD = `pw-${randomBytes(12).toString('hex')}`;
@@ -23,7 +23,7 @@ let root: string;
 let image: string;
 
 beforeAll(async () => {
-  reg = await startRegistry(await makeSandbox(), { htpasswd: { carol: PASSWORD } });
+  reg = await startRegistry({ htpasswd: { carol: PASSWORD } });
   helper = await installCredHelper(await makeSandbox());
   env = { PATH: `${helper.binDir}:${process.env['PATH'] ?? ''}` };
   root = await makeRoot();

@@ -9,8 +9,8 @@ import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { expectOneLineError, importDir, makeRoot, makeSandbox, namesInStore } from '../helpers/cli.js';
-import type { Registry } from './helpers/registry.js';
-import { startRegistry, stopAllRegistries } from './helpers/registry.js';
+import type { Registry } from '../helpers/registry.js';
+import { startRegistry, stopAllRegistries } from '../helpers/registry.js';
 import { leaked, tsd, tsdOk } from './helpers/run.js';
 
 const PASSWORD = `pw-${randomBytes(12).toString('hex')}`;
@@ -21,7 +21,7 @@ let config: string;
 let image: string;
 
 beforeAll(async () => {
-  reg = await startRegistry(await makeSandbox(), { htpasswd: { alice: PASSWORD, bob: 'bobs-other-password' } });
+  reg = await startRegistry({ htpasswd: { alice: PASSWORD, bob: 'bobs-other-password' } });
   root = await makeRoot();
   config = await makeSandbox();
   image = `${reg.host}/team/app:1`;

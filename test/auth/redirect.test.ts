@@ -6,10 +6,10 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { importDir, makeRoot, makeSandbox, manifestDigestFromStore } from '../helpers/cli.js';
+import type { Registry } from '../helpers/registry.js';
+import { startRegistry, stopAllRegistries } from '../helpers/registry.js';
 import type { BlobStore, Proxy } from './helpers/proxy.js';
 import { startBlobStore, startProxy } from './helpers/proxy.js';
-import type { Registry } from './helpers/registry.js';
-import { startRegistry, stopAllRegistries } from './helpers/registry.js';
 import { leaked, tsd, tsdOk } from './helpers/run.js';
 
 const PASSWORD = `pw-${randomBytes(12).toString('hex')}`;
@@ -19,7 +19,7 @@ let blobs: BlobStore;
 let proxy: Proxy;
 
 beforeAll(async () => {
-  reg = await startRegistry(await makeSandbox(), { htpasswd: { dave: PASSWORD } });
+  reg = await startRegistry({ htpasswd: { dave: PASSWORD } });
   blobs = await startBlobStore('127.0.0.2', reg.port, BASIC);
   // Authorized blob downloads are sent elsewhere, the way a registry on S3 redirects to a signed URL.
   proxy = await startProxy(reg.port, async (req) => {

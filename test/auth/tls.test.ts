@@ -12,10 +12,10 @@ import { copyFile, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { expectOneLineError, importDir, makeRoot, makeSandbox, manifestDigestFromStore } from '../helpers/cli.js';
+import type { Registry } from '../helpers/registry.js';
+import { startRegistry, stopAllRegistries } from '../helpers/registry.js';
 import type { Ca, Pair } from './helpers/pki.js';
 import { makeCa, makeSigningCert, signCert } from './helpers/pki.js';
-import type { Registry } from './helpers/registry.js';
-import { startRegistry, stopAllRegistries } from './helpers/registry.js';
 import type { TsdOptions } from './helpers/run.js';
 import { leaked, tsd, tsdOk } from './helpers/run.js';
 import type { TokenIssuer } from './helpers/token-issuer.js';
@@ -50,13 +50,13 @@ beforeAll(async () => {
   ca = await makeCa(pki);
   server = await signCert(pki, ca, 'registry', 'server', 'DNS:registry.ts-docker.test,DNS:mtls.ts-docker.test,DNS:token.ts-docker.test,DNS:localhost,IP:127.0.0.1');
   client = await signCert(pki, ca, 'client', 'client');
-  tlsReg = await startRegistry(await makeSandbox(), { htpasswd: { erin: PASSWORD }, tls: server });
-  mtlsReg = await startRegistry(await makeSandbox(), { tls: { ...server, clientCas: [ca.cert] } });
-  plainReg = await startRegistry(await makeSandbox());
+  tlsReg = await startRegistry({ htpasswd: { erin: PASSWORD }, tls: server });
+  mtlsReg = await startRegistry({ tls: { ...server, clientCas: [ca.cert] } });
+  plainReg = await startRegistry();
   // An HTTPS registry whose token service is plain HTTP (its realm is http://127.0.0.1:PORT/token).
   const signer = await makeSigningCert(pki);
   issuer = await startTokenIssuer(signer, { service: 'svc', issuer: 'iss', users: { erin: PASSWORD } });
-  tokenReg = await startRegistry(await makeSandbox(), { tls: server, token: { realm: issuer.realm, service: 'svc', issuer: 'iss', rootCertBundle: signer.cert } });
+  tokenReg = await startRegistry({ tls: server, token: { realm: issuer.realm, service: 'svc', issuer: 'iss', rootCertBundle: signer.cert } });
   root = await makeRoot();
 });
 

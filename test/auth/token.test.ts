@@ -10,12 +10,12 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { expectOneLineError, importDir, makeRoot, makeSandbox, manifestDigestFromStore } from '../helpers/cli.js';
+import type { Registry } from '../helpers/registry.js';
+import { startRegistry, stopAllRegistries } from '../helpers/registry.js';
 import { bigImage } from './helpers/image.js';
 import { makeSigningCert } from './helpers/pki.js';
 import type { Proxy } from './helpers/proxy.js';
 import { startProxy } from './helpers/proxy.js';
-import type { Registry } from './helpers/registry.js';
-import { startRegistry, stopAllRegistries } from './helpers/registry.js';
 import type { TokenIssuer } from './helpers/token-issuer.js';
 import { startTokenIssuer } from './helpers/token-issuer.js';
 import { leaked, tsd, tsdOk } from './helpers/run.js';
@@ -33,7 +33,7 @@ async function tokenRegistry(opts: Parameters<typeof startTokenIssuer>[1]): Prom
   const dir = await makeSandbox();
   const signer = await makeSigningCert(dir);
   const iss = await startTokenIssuer(signer, opts);
-  const r = await startRegistry(dir, { token: { realm: iss.realm, service: SERVICE, issuer: ISSUER, rootCertBundle: signer.cert } });
+  const r = await startRegistry({ token: { realm: iss.realm, service: SERVICE, issuer: ISSUER, rootCertBundle: signer.cert } });
   return { issuer: iss, reg: r };
 }
 

@@ -1,18 +1,21 @@
 /**
  * A real docker-registry 2.8 (Debian's `docker-registry`) on a random loopback port, with
- * filesystem storage in a throw-away directory. See /work/shared/REGISTRY-NOTES.md for why the
- * config looks the way it does (REGISTRY_* variables removed, a secret, htpasswd written first).
+ * filesystem storage in a throw-away directory; optionally htpasswd or token auth and TLS (with
+ * client CAs for mutual TLS). See /work/shared/REGISTRY-NOTES.md for why the config looks the
+ * way it does (REGISTRY_* variables removed, a secret, htpasswd written first).
  */
 import { randomBytes } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { request } from 'node:http';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import { makeSandbox, requireTool, shOk } from './cli.js';
+import type { Daemon } from './daemon.js';
 import { hasExited, startDaemon, waitUntil } from './daemon.js';
 
 /** A running registry. */
 export interface Registry {
-  /** `http://127.0.0.1:PORT` */
+  /** `http://127.0.0.1:PORT` (`https://` with TLS) */
   url: string;
   /** `127.0.0.1:PORT` (what image names start with; ts-docker talks plain HTTP to 127.0.0.0/8). */
   host: string;
@@ -27,10 +30,14 @@ export interface Registry {
 /** Options of {@link startRegistry}. */
 export interface RegistryOptions {
   /**
-   * The CONTENT of an htpasswd file (bcrypt entries, see {@link htpasswdEntry}); enables Basic
-   * auth with realm `ts-docker-test`.
+   * The CONTENT of an htpasswd file (bcrypt entries, see {@link htpasswdEntry}), or users as
+   * `{ user: password }` (hashed here); enables Basic auth with realm `ts-docker-test`.
    */
-  htpasswd?: string;
+  htpasswd?: string | Record<string, string>;
+  /** Token auth: the issuer's realm URL, service, issuer name and signing certificate. */
+  token?: { realm: string; service: string; issuer: string; rootCertBundle: string };
+  /** Serve TLS with this certificate; `clientCas` turns on mutual TLS. */
+  tls?: { cert: string; key: string; clientCas?: string[] };
   /** Deep-merged over the generated config (e.g. `{ http: { relativeurls: true } }`). */
   extraConfig?: object;
 }
@@ -69,6 +76,33 @@ export function httpStatus(url: string, timeoutMs = 2000): Promise<number> {
   });
 }
 
+/** The htpasswd file content for `users` (one bcrypt line each). */
+async function htpasswdFile(users: Record<string, string>): Promise<string> {
+  let out = '';
+  for (const [user, password] of Object.entries(users)) out += await htpasswdEntry(user, password);
+  return out;
+}
+
+/** Resolves true once something accepts TCP connections on 127.0.0.1:port (false otherwise). */
+function tcpOpen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const sock = connect({ host: '127.0.0.1', port });
+    sock.once('connect', () => {
+      sock.destroy();
+      resolve(true);
+    });
+    sock.once('error', () => resolve(false));
+  });
+}
+
+const started = new Set<Daemon>();
+
+/** Stops every registry {@link startRegistry} started that is still running (for an explicit afterAll). */
+export async function stopAllRegistries(): Promise<void> {
+  await Promise.all([...started].map((d) => d.stop()));
+  started.clear();
+}
+
 /** The registry's environment: ours without any REGISTRY_* override (REGISTRY-NOTES). */
 function registryEnv(): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
@@ -78,8 +112,8 @@ function registryEnv(): NodeJS.ProcessEnv {
 
 /**
  * Starts `docker-registry serve CONFIG` on 127.0.0.1 with a kernel-chosen port (read back from
- * its "listening on" log line), waits until `GET /v2/` answers (200, or 401 with auth), and
- * registers it to be stopped after the test file.
+ * its "listening on" log line), waits until `GET /v2/` answers (200, or 401 with auth; with TLS
+ * until the port accepts connections), and registers it to be stopped after the test file.
  */
 export async function startRegistry(opts: RegistryOptions = {}): Promise<Registry> {
   const bin = await requireTool('docker-registry');
@@ -97,11 +131,20 @@ export async function startRegistry(opts: RegistryOptions = {}): Promise<Registr
     },
     http: { addr: '127.0.0.1:0', secret: randomBytes(16).toString('hex') },
   };
+  if (opts.htpasswd !== undefined && opts.token !== undefined) throw new Error('startRegistry: htpasswd and token auth exclude each other');
   if (opts.htpasswd !== undefined) {
     // Written before start: a missing file makes the registry invent a user (REGISTRY-NOTES).
     const path = join(dir, 'htpasswd');
-    await writeFile(path, opts.htpasswd);
+    await writeFile(path, typeof opts.htpasswd === 'string' ? opts.htpasswd : await htpasswdFile(opts.htpasswd));
     config = deepMerge(config, { auth: { htpasswd: { realm: 'ts-docker-test', path } } });
+  }
+  if (opts.token) {
+    const { realm, service, issuer, rootCertBundle } = opts.token;
+    config = deepMerge(config, { auth: { token: { realm, service, issuer, rootcertbundle: rootCertBundle } } });
+  }
+  if (opts.tls) {
+    const { cert, key, clientCas } = opts.tls;
+    config = deepMerge(config, { http: { tls: { certificate: cert, key, ...(clientCas ? { clientcas: clientCas } : {}) } } });
   }
   if (opts.extraConfig) config = deepMerge(config, opts.extraConfig as Record<string, unknown>);
   const configPath = join(dir, 'config.yml');
@@ -109,6 +152,8 @@ export async function startRegistry(opts: RegistryOptions = {}): Promise<Registr
   await writeFile(configPath, JSON.stringify(config, null, 2));
 
   const d = startDaemon(bin, ['serve', configPath], { env: registryEnv(), cwd: dir, logFile: join(dir, 'registry.log') });
+  started.add(d);
+  void d.exited.then(() => started.delete(d));
   const context = (): string => `docker-registry serve ${configPath}\n--- log ---\n${d.output().slice(-4000)}`;
   try {
     const port = await waitUntil(
@@ -119,15 +164,23 @@ export async function startRegistry(opts: RegistryOptions = {}): Promise<Registr
       },
       { dead: () => hasExited(d.child), context },
     );
-    const url = `http://127.0.0.1:${port}`;
-    await waitUntil(
-      `docker-registry at ${url} did not answer GET /v2/`,
-      async () => {
-        const s = await httpStatus(`${url}/v2/`);
-        return s === 200 || s === 401 ? s : undefined;
-      },
-      { dead: () => hasExited(d.child), context },
-    );
+    const url = `${opts.tls ? 'https' : 'http'}://127.0.0.1:${port}`;
+    if (opts.tls) {
+      // No plain GET through TLS (and none at all without a client certificate under mutual TLS).
+      await waitUntil(`docker-registry at ${url} did not accept connections`, async () => ((await tcpOpen(port)) ? true : undefined), {
+        dead: () => hasExited(d.child),
+        context,
+      });
+    } else {
+      await waitUntil(
+        `docker-registry at ${url} did not answer GET /v2/`,
+        async () => {
+          const s = await httpStatus(`${url}/v2/`);
+          return s === 200 || s === 401 ? s : undefined;
+        },
+        { dead: () => hasExited(d.child), context },
+      );
+    }
     return { url, host: `127.0.0.1:${port}`, port, storage, log: () => d.output(), stop: () => d.stop() };
   } catch (e) {
     await d.stop();

@@ -1,34 +1,21 @@
 // Chunked uploads through nginx with client_max_body_size 1m: ts-docker gets a 5 MiB layer
 // through in 512 KiB PATCHes; too big a chunk fails with a one-line 413 hint; skopeo, which
 // sends each layer as one PATCH, cannot push the same layer at all.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { expectOneLineError, makeRoot, requireTool } from '../helpers/cli.js';
+import { describe, expect, it } from 'vitest';
+import { expectOneLineError, makeRoot } from '../helpers/cli.js';
 import type { LayerDesc } from '../helpers/images.js';
 import { makeImage } from '../helpers/images.js';
 import type { AccessEntry, Nginx } from '../helpers/nginx.js';
 import { startNginx } from '../helpers/nginx.js';
-import type { Registry } from '../helpers/registry.js';
-import { startRegistry } from '../helpers/registry.js';
+import { useRegistry } from '../helpers/registry-suite.js';
 import { id12, parsePush, show, tsd } from '../helpers/remote-cli.js';
 import { skopeo, skopeoInspect } from '../helpers/skopeo.js';
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
 
-let reg: Registry;
-let nginx: Nginx;
-let HOST: string;
-
-beforeAll(async () => {
-  await requireTool('skopeo');
-  reg = await startRegistry();
-  nginx = await startNginx(reg.host, { maxBodySize: '1m' });
-  HOST = nginx.host;
-});
-afterAll(async () => {
-  await nginx?.stop();
-  await reg?.stop();
-});
+/** Image names go through nginx (`env.front`). */
+const env = useRegistry<Nginx>({ tools: ['skopeo'], front: (reg) => startNginx(reg.host, { maxBodySize: '1m' }) });
 
 /** The requests of the upload session that ended with `PUT ...?digest=<layer>`: its PATCHes in order, and that PUT. */
 function uploadOf(log: AccessEntry[], layer: LayerDesc): { patches: AccessEntry[]; put: AccessEntry | undefined } {
@@ -40,7 +27,7 @@ function uploadOf(log: AccessEntry[], layer: LayerDesc): { patches: AccessEntry[
 describe('chunked push through nginx (client_max_body_size 1m)', () => {
   it('--chunk-size 512k pushes a 5 MiB layer in several PATCHes, each under 1 MiB, summing to the layer', async () => {
     const root = await makeRoot();
-    const name = `${HOST}/chunky:1`;
+    const name = `${env.host}/chunky:1`;
     const img = await makeImage(root, name, [{ sizeMiB: 5, seed: 5005 }]);
     const layer = img.layers[0]!;
     expect(layer.size).toBeGreaterThan(5 * MiB);
@@ -50,7 +37,7 @@ describe('chunked push through nginx (client_max_body_size 1m)', () => {
     expect(out.layers).toEqual({ [id12(layer.digest)]: 'Pushed' });
     expect(out.digests).toEqual([{ tag: '1', digest: img.manifestDigest, size: expect.any(Number) as number }]);
 
-    const log = await nginx.settledAccessLog();
+    const log = await env.front.settledAccessLog();
     expect(log.filter((e) => e.status === 413), 'no request was refused').toEqual([]);
     const { patches, put } = uploadOf(log, layer);
     expect(put, JSON.stringify(log, null, 1)).toBeDefined();
@@ -80,11 +67,11 @@ describe('chunked push through nginx (client_max_body_size 1m)', () => {
 
   it('--chunk-size 1m (exactly the limit) goes through', async () => {
     const root = await makeRoot();
-    const name = `${HOST}/chunky-1m:1`;
+    const name = `${env.host}/chunky-1m:1`;
     const img = await makeImage(root, name, [{ sizeMiB: 3, seed: 5006 }]);
     const r = await tsd(['push', '--chunk-size', '1m', name], { root });
     expect(r.code, show(r)).toBe(0);
-    const { patches } = uploadOf(await nginx.settledAccessLog(), img.layers[0]!);
+    const { patches } = uploadOf(await env.front.settledAccessLog(), img.layers[0]!);
     // Chunks of exactly client_max_body_size (1,048,576 bytes) are what this case is about.
     expect(patches.length).toBe(Math.ceil(img.layers[0]!.size / MiB));
     expect(Math.max(...patches.map((p) => p.contentLength ?? Infinity))).toBe(MiB);
@@ -94,24 +81,24 @@ describe('chunked push through nginx (client_max_body_size 1m)', () => {
 
   it('--chunk-size 2m fails with one line naming 413 and --chunk-size', async () => {
     const root = await makeRoot();
-    const name = `${HOST}/toobig:1`;
+    const name = `${env.host}/toobig:1`;
     await makeImage(root, name, [{ sizeMiB: 5, seed: 5007 }]);
     const r = await tsd(['push', '--chunk-size', '2m', name], { root });
     expectOneLineError(r, '413');
     expect(r.stderr).toContain('--chunk-size');
-    const log = await nginx.settledAccessLog();
+    const log = await env.front.settledAccessLog();
     expect(log.some((e) => e.method === 'PATCH' && e.status === 413 && e.uri.startsWith('/v2/toobig/'))).toBe(true);
   });
 
   it('skopeo cannot push the same 5 MiB layer through this nginx (one PATCH per layer), ts-docker can', async () => {
     const root = await makeRoot();
-    const name = `${HOST}/bypeer:1`;
+    const name = `${env.host}/bypeer:1`;
     // Same seed as the first case: the same layer bytes (not linked in this repository, so both must upload it).
     const img = await makeImage(root, name, [{ sizeMiB: 5, seed: 5005 }]);
-    const s = await skopeo(['copy', `oci:${root}:${img.fullName}`, `docker://${HOST}/bypeer:1`]);
+    const s = await skopeo(['copy', `oci:${root}:${img.fullName}`, `docker://${env.host}/bypeer:1`]);
     expect(s.code, `skopeo must fail\n${s.stdout}\n${s.stderr}`).not.toBe(0);
     expect(s.stderr).toMatch(/413|Request Entity Too Large/);
-    const refused = (await nginx.settledAccessLog()).filter((e) => e.method === 'PATCH' && e.uri.startsWith('/v2/bypeer/') && e.status === 413);
+    const refused = (await env.front.settledAccessLog()).filter((e) => e.method === 'PATCH' && e.uri.startsWith('/v2/bypeer/') && e.status === 413);
     expect(refused.length).toBeGreaterThan(0);
     expect(refused.every((e) => e.contentLength === undefined || e.contentLength > MiB)).toBe(true);
 

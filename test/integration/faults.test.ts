@@ -5,40 +5,22 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { expectOneLineError, makeRoot, makeSandbox, namesInStore, requireTool } from '../helpers/cli.js';
-import type { FaultProxy, Match } from '../helpers/fault-proxy.js';
-import { blobGets, isBlobGet, isUploadPatch, startFaultProxy, uploadBodies } from '../helpers/fault-proxy.js';
+import { describe, expect, it } from 'vitest';
+import { expectOneLineError, makeRoot, makeSandbox, namesInStore } from '../helpers/cli.js';
+import type { Match } from '../helpers/fault-proxy.js';
+import { blobGets, isBlobGet, isUploadPatch, uploadBodies } from '../helpers/fault-proxy.js';
 import type { MadeImage } from '../helpers/images.js';
 import { describeStored, makeImage, storeProblems } from '../helpers/images.js';
 import { checkLayout } from '../helpers/layout.js';
-import type { Registry } from '../helpers/registry.js';
-import { startRegistry } from '../helpers/registry.js';
+import { useRegistryWithProxy } from '../helpers/registry-suite.js';
 import { RETRYING, id12, parsePull, parsePush, show, tsd } from '../helpers/remote-cli.js';
 import { skopeoInspect, skopeoOk } from '../helpers/skopeo.js';
 
 const MiB = 1024 * 1024;
 const SLACK = 1.6;
 
-let reg: Registry;
-let proxy: FaultProxy;
-/** Image names go through the proxy. */
-let HOST: string;
-
-beforeAll(async () => {
-  await requireTool('skopeo');
-  reg = await startRegistry();
-  proxy = await startFaultProxy(reg.host);
-  HOST = proxy.host;
-});
-afterAll(async () => {
-  await proxy?.stop();
-  await reg?.stop();
-});
-beforeEach(() => {
-  proxy.setRules({});
-  proxy.resetStats();
-});
+/** Image names go through the proxy (`env.host`). */
+const env = useRegistryWithProxy();
 
 /** Requests for this blob's bytes. */
 const blobOf = (digest: string): Match => (r) => isBlobGet(r) && r.path.endsWith(`/blobs/${digest}`);
@@ -46,18 +28,18 @@ const blobOf = (digest: string): Match => (r) => isBlobGet(r) && r.path.endsWith
 /** The blob the registry stores under `digest` hashes to it (read from its filesystem storage). */
 async function registryBlobOk(digest: string): Promise<void> {
   const hex = digest.slice(7);
-  const data = await readFile(join(reg.storage, 'docker/registry/v2/blobs/sha256', hex.slice(0, 2), hex, 'data'));
+  const data = await readFile(join(env.reg.storage, 'docker/registry/v2/blobs/sha256', hex.slice(0, 2), hex, 'data'));
   expect(`sha256:${createHash('sha256').update(data).digest('hex')}`).toBe(digest);
 }
 
 /** Pushes a fresh image straight to the registry (no proxy) and returns it with its name through the proxy. */
 async function imageInRegistry(repo: string, seed: number, sizeMiB: number): Promise<{ img: MadeImage; viaProxy: string }> {
   const root = await makeRoot();
-  const direct = `${reg.host}/${repo}:1`;
+  const direct = `${env.reg.host}/${repo}:1`;
   const img = await makeImage(root, direct, [{ sizeMiB, seed }]);
   const r = await tsd(['push', direct], { root });
   expect(r.code, show(r)).toBe(0);
-  return { img, viaProxy: `${HOST}/${repo}:1` };
+  return { img, viaProxy: `${env.host}/${repo}:1` };
 }
 
 /** Sum of the blob sizes a pull of `img` must download (config + layers). */
@@ -69,17 +51,17 @@ async function blobTotal(root: string, img: MadeImage): Promise<number> {
 describe('push through a bad network', () => {
   it('a connection reset in the middle of a PATCH: retried, succeeds, well under 1.6 copies sent', async () => {
     const root = await makeRoot();
-    const name = `${HOST}/reset-patch:1`;
+    const name = `${env.host}/reset-patch:1`;
     const img = await makeImage(root, name, [{ sizeMiB: 8, seed: 7001 }]);
     const layer = img.layers[0]!;
     // The second 2 MiB chunk is cut after 1 MiB. The registry has then received 3 MiB of the
     // session, not the 2 its state says: docker-registry 2.8.2 cancels such a session on the next
     // request ("upload resumed at wrong offest"), so the client must start the blob over.
     let seen = 0;
-    proxy.setRules({ resetRequest: { afterBytes: MiB, match: (r) => isUploadPatch(r) && ++seen === 2 } });
+    env.proxy.setRules({ resetRequest: { afterBytes: MiB, match: (r) => isUploadPatch(r) && ++seen === 2 } });
     const r = await tsd(['push', '--chunk-size', '2m', name], { root });
     expect(r.code, show(r)).toBe(0);
-    const stats = proxy.stats();
+    const stats = env.proxy.stats();
     expect(stats.faults, 'the fault fired').toHaveLength(1);
     expect(r.stdout + r.stderr).toMatch(RETRYING);
     const out = parsePush(r.stdout);
@@ -93,14 +75,14 @@ describe('push through a bad network', () => {
 
   it('a reset in the middle of a PATCH behind a store-and-forward proxy: resumes in the same session, resends only that chunk', async () => {
     const root = await makeRoot();
-    const name = `${HOST}/reset-buffered:1`;
+    const name = `${env.host}/reset-buffered:1`;
     const img = await makeImage(root, name, [{ sizeMiB: 8, seed: 7003 }]);
     const layer = img.layers[0]!;
     let seen = 0;
-    proxy.setRules({ bufferRequests: {}, resetRequest: { afterBytes: MiB, match: (r) => isUploadPatch(r) && ++seen === 3 } });
+    env.proxy.setRules({ bufferRequests: {}, resetRequest: { afterBytes: MiB, match: (r) => isUploadPatch(r) && ++seen === 3 } });
     const r = await tsd(['push', '--chunk-size', '2m', name], { root });
     expect(r.code, show(r)).toBe(0);
-    const stats = proxy.stats();
+    const stats = env.proxy.stats();
     expect(stats.faults).toHaveLength(1);
     expect(r.stdout + r.stderr).toMatch(RETRYING);
     // Every byte of the layer reached the registry exactly once, in one upload session.
@@ -116,17 +98,17 @@ describe('push through a bad network', () => {
 
   it('503 with Retry-After on upload chunks: waits, retries, succeeds', async () => {
     const root = await makeRoot();
-    const name = `${HOST}/busy-push:1`;
+    const name = `${env.host}/busy-push:1`;
     const img = await makeImage(root, name, [{ sizeMiB: 3, seed: 7002 }]);
     const layer = img.layers[0]!;
-    proxy.setRules({ unavailable: { count: 2, match: isUploadPatch } });
+    env.proxy.setRules({ unavailable: { count: 2, match: isUploadPatch } });
     const r = await tsd(['push', '--chunk-size', '1m', name], { root });
     expect(r.code, show(r)).toBe(0);
-    expect(proxy.stats().faults).toHaveLength(2);
+    expect(env.proxy.stats().faults).toHaveLength(2);
     expect(r.stdout + r.stderr).toMatch(RETRYING);
     expect(r.stdout + r.stderr).toMatch(/Retrying in 1 second/);
     expect(parsePush(r.stdout).digests[0]?.digest).toBe(img.manifestDigest);
-    expect(proxy.stats().requestBytes(uploadBodies)).toBeLessThan(SLACK * layer.size);
+    expect(env.proxy.stats().requestBytes(uploadBodies)).toBeLessThan(SLACK * layer.size);
     expect((await skopeoInspect(`docker://${name}`)).Layers).toEqual([layer.digest]);
     await registryBlobOk(layer.digest);
   });
@@ -136,11 +118,11 @@ describe('pull through a bad network', () => {
   it('a connection reset in the middle of a blob GET: retried, succeeds, well under 1.6 copies received', async () => {
     const { img, viaProxy } = await imageInRegistry('reset-get', 7101, 8);
     const layer = img.layers[0]!;
-    proxy.setRules({ resetResponse: { afterBytes: Math.floor(layer.size / 2), match: blobOf(layer.digest) } });
+    env.proxy.setRules({ resetResponse: { afterBytes: Math.floor(layer.size / 2), match: blobOf(layer.digest) } });
     const root = await makeRoot();
     const r = await tsd(['pull', viaProxy], { root });
     expect(r.code, show(r)).toBe(0);
-    const stats = proxy.stats();
+    const stats = env.proxy.stats();
     expect(stats.faults).toHaveLength(1);
     expect(r.stdout + r.stderr).toMatch(RETRYING);
     expect(parsePull(r.stdout).layers).toEqual({ [id12(layer.digest)]: 'Pull complete' });
@@ -153,15 +135,15 @@ describe('pull through a bad network', () => {
 
   it('503 with Retry-After on blob GETs: waits, retries, succeeds', async () => {
     const { img, viaProxy } = await imageInRegistry('busy-get', 7102, 2);
-    proxy.setRules({ unavailable: { count: 2, match: isBlobGet } });
+    env.proxy.setRules({ unavailable: { count: 2, match: isBlobGet } });
     const root = await makeRoot();
     const r = await tsd(['pull', viaProxy], { root });
     expect(r.code, show(r)).toBe(0);
-    expect(proxy.stats().faults).toHaveLength(2);
+    expect(env.proxy.stats().faults).toHaveLength(2);
     expect(r.stdout + r.stderr).toMatch(RETRYING);
     expect((await describeStored(root, viaProxy)).id).toBe(img.id);
     const total = await blobTotal(root, img);
-    expect(proxy.stats().responseBytes(blobGets)).toBeLessThan(SLACK * total);
+    expect(env.proxy.stats().responseBytes(blobGets)).toBeLessThan(SLACK * total);
     expect(await checkLayout(root)).toMatchObject({ missing: [], corrupt: [], unreferenced: [] });
   });
 
@@ -171,21 +153,21 @@ describe('pull through a bad network', () => {
     // The store already holds another image: it must come out untouched.
     const root = await makeRoot();
     const bystander = await makeImage(root, 'bystander:1', [{ sizeMiB: 0.2, seed: 7104 }]);
-    proxy.setRules({ corruptResponse: { match: blobOf(layer.digest) } });
+    env.proxy.setRules({ corruptResponse: { match: blobOf(layer.digest) } });
     const r = await tsd(['pull', viaProxy], { root });
-    expect(proxy.stats().faults).toHaveLength(1);
+    expect(env.proxy.stats().faults).toHaveLength(1);
     expectOneLineError(r, `filesystem layer verification failed for digest ${layer.digest}`);
     expect(await storeProblems(root)).toEqual({ misnamedBlobs: [], missing: [], corrupt: [] });
     expect(await namesInStore(root)).toEqual([bystander.fullName]);
     expect((await describeStored(root, 'bystander:1')).id).toBe(bystander.id);
 
     // Without the fault, the same pull succeeds in the same store.
-    proxy.setRules({});
+    env.proxy.setRules({});
     const again = await tsd(['pull', viaProxy], { root });
     expect(again.code, show(again)).toBe(0);
     expect((await describeStored(root, viaProxy)).id).toBe(img.id);
     expect(await checkLayout(root)).toMatchObject({ missing: [], corrupt: [], unreferenced: [] });
     // And skopeo, independently, finds the registry's copy intact.
-    await skopeoOk(['copy', `docker://${reg.host}/corrupt:1`, `oci:${await makeSandbox()}/check:x`]);
+    await skopeoOk(['copy', `docker://${env.reg.host}/corrupt:1`, `oci:${await makeSandbox()}/check:x`]);
   });
 });

@@ -1,28 +1,22 @@
 // A two-platform OCI index pushed by skopeo (--all): pull picks this machine's platform,
 // --platform picks another, an absent platform fails with docker's message.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { expectOneLineError, listBlobs, makeRoot, namesInStore, requireTool } from '../helpers/cli.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { expectOneLineError, listBlobs, makeRoot, namesInStore } from '../helpers/cli.js';
 import type { MultiPlatformLayout } from '../helpers/images.js';
 import { hostArch, makeMultiPlatformLayout } from '../helpers/images.js';
 import { checkLayout } from '../helpers/layout.js';
-import type { Registry } from '../helpers/registry.js';
-import { startRegistry } from '../helpers/registry.js';
+import { useRegistry } from '../helpers/registry-suite.js';
 import { id12, parsePull, show, tsd } from '../helpers/remote-cli.js';
 import { skopeoOk } from '../helpers/skopeo.js';
 
-let reg: Registry;
+const env = useRegistry({ tools: ['skopeo'] });
 let multi: MultiPlatformLayout;
 let NAME: string;
 
 beforeAll(async () => {
-  await requireTool('skopeo');
-  reg = await startRegistry();
   multi = await makeMultiPlatformLayout();
-  NAME = `${reg.host}/multi:1`;
+  NAME = `${env.host}/multi:1`;
   await skopeoOk(['copy', '--all', multi.ociRef, `docker://${NAME}`]);
-});
-afterAll(async () => {
-  await reg?.stop();
 });
 
 /** `ts-docker inspect NAME` -> Architecture/Os. */

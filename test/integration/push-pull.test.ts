@@ -3,32 +3,17 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FIXTURE, FIXTURE_REF, expectOneLineError, idFromStore, lines, loadFixture, makeRoot, makeSandbox, manifestDigestFromStore, namesInStore, parseTable, readIndex, requireTool, short } from '../helpers/cli.js';
-import type { FaultProxy } from '../helpers/fault-proxy.js';
-import { isUpload, startFaultProxy } from '../helpers/fault-proxy.js';
+import { describe, expect, it } from 'vitest';
+import { FIXTURE, FIXTURE_REF, expectOneLineError, idFromStore, lines, loadFixture, makeRoot, makeSandbox, manifestDigestFromStore, namesInStore, parseTable, readIndex, short } from '../helpers/cli.js';
+import { isUpload } from '../helpers/fault-proxy.js';
 import { describeStored, makeImage } from '../helpers/images.js';
 import { checkLayout, layersOf } from '../helpers/layout.js';
-import type { Registry } from '../helpers/registry.js';
-import { startRegistry } from '../helpers/registry.js';
+import { useRegistryWithProxy } from '../helpers/registry-suite.js';
 import { id12, parsePull, parsePush, show, tsd } from '../helpers/remote-cli.js';
 import { skopeoInspect, skopeoOk, skopeoRawManifest } from '../helpers/skopeo.js';
 
-let reg: Registry;
-/** A plain counting proxy (no faults) in front of the same registry. */
-let proxy: FaultProxy;
-let HOST: string;
-
-beforeAll(async () => {
-  await requireTool('skopeo');
-  reg = await startRegistry();
-  HOST = reg.host;
-  proxy = await startFaultProxy(reg.host);
-});
-afterAll(async () => {
-  await proxy?.stop();
-  await reg?.stop();
-});
+/** Image names go straight to the registry; `env.proxy` is a plain counting proxy (no faults) in front of it. */
+const env = useRegistryWithProxy({ hostOf: 'registry' });
 
 const sha256 = (s: string | Buffer): string => `sha256:${createHash('sha256').update(s).digest('hex')}`;
 
@@ -45,10 +30,10 @@ async function pushFixture(name: string, extra: string[] = []): Promise<{ root: 
 
 describe('push', () => {
   it('pushes the fixture with docker\'s lines; skopeo inspect shows the printed digest; pull brings back the same IMAGE ID', async () => {
-    const name = `${HOST}/nyapacchi:13`;
+    const name = `${env.host}/nyapacchi:13`;
     const { root, id, r } = await pushFixture(name);
     const out = parsePush(r.stdout);
-    expect(lines(r.stdout)[0]).toBe(`The push refers to repository [${HOST}/nyapacchi]`);
+    expect(lines(r.stdout)[0]).toBe(`The push refers to repository [${env.host}/nyapacchi]`);
     const layers = await layersOf(root, FIXTURE_REF);
     expect(out.layers).toEqual(Object.fromEntries(layers.map((l) => [id12(l.digest), 'Pushed'])));
     const manifestDigest = await manifestDigestFromStore(root, FIXTURE_REF);
@@ -78,7 +63,7 @@ describe('push', () => {
     expect(await manifestDigestFromStore(root, name)).toBe(manifestDigest);
     expect(await checkLayout(root)).toMatchObject({ missing: [], corrupt: [], unreferenced: [] });
     const images = parseTable((await tsd(['images'], { root })).stdout);
-    expect(images.rows.map((row) => row.slice(0, 3))).toEqual([[`${HOST}/nyapacchi`, '13', short(id)]]);
+    expect(images.rows.map((row) => row.slice(0, 3))).toEqual([[`${env.host}/nyapacchi`, '13', short(id)]]);
 
     // Pulling again: nothing to do.
     const again = await tsd(['pull', name], { root });
@@ -94,14 +79,14 @@ describe('push', () => {
   });
 
   it('-q prints only the reference', async () => {
-    const name = `${HOST}/quiet:1`;
+    const name = `${env.host}/quiet:1`;
     const { r } = await pushFixture(name, ['-q']);
     expect(r.stdout).toBe(`${name}\n`);
     expect((await skopeoInspect(`docker://${name}`)).Digest).toMatch(/^sha256:/);
   });
 
   it('--progress json prints one JSON event per line, with layer statuses and the digest last', async () => {
-    const name = `${HOST}/jsonprogress:7`;
+    const name = `${env.host}/jsonprogress:7`;
     const { root, r } = await pushFixture(name, ['--progress', 'json']);
     const events = lines(r.stdout).map((l) => JSON.parse(l) as Record<string, unknown>);
     for (const e of events) expect(typeof e['type']).toBe('string');
@@ -113,7 +98,7 @@ describe('push', () => {
 
   it('a multi-layer image with --max-concurrent-uploads 2, and back with --max-concurrent-downloads 1', async () => {
     const root = await makeRoot();
-    const name = `${HOST}/layered:3`;
+    const name = `${env.host}/layered:3`;
     const img = await makeImage(root, name, [
       { sizeMiB: 1, seed: 301 },
       { sizeMiB: 2, seed: 302 },
@@ -137,81 +122,81 @@ describe('push', () => {
   });
 
   it('re-push prints "Layer already exists" for every layer and uploads no blob (proxy sees no upload request)', async () => {
-    const name = `${HOST}/again:1`;
+    const name = `${env.host}/again:1`;
     const { root } = await pushFixture(name);
-    const viaProxy = `${proxy.host}/again:1`;
+    const viaProxy = `${env.proxy.host}/again:1`;
     const t = await tsd(['tag', name, viaProxy], { root });
     expect(t.code, show(t)).toBe(0);
-    proxy.resetStats();
+    env.proxy.resetStats();
     const r = await tsd(['push', viaProxy], { root });
     expect(r.code, show(r)).toBe(0);
     const layers = await layersOf(root, FIXTURE_REF);
     expect(parsePush(r.stdout).layers).toEqual(Object.fromEntries(layers.map((l) => [id12(l.digest), 'Layer already exists'])));
-    const uploads = proxy.stats().requests.filter((q) => isUpload({ method: q.method, url: q.url, path: q.path, headers: {} }));
+    const uploads = env.proxy.stats().requests.filter((q) => isUpload({ method: q.method, url: q.url, path: q.path, headers: {} }));
     expect(uploads.map((q) => `${q.method} ${q.path}`)).toEqual([]);
-    expect(proxy.stats().requests.filter((q) => q.method === 'PATCH' || (q.method === 'PUT' && q.path.includes('/blobs/')))).toEqual([]);
+    expect(env.proxy.stats().requests.filter((q) => q.method === 'PATCH' || (q.method === 'PUT' && q.path.includes('/blobs/')))).toEqual([]);
   });
 
   it('-a pushes every tag of the repository; pull -a brings them all back', async () => {
     const root = await makeRoot();
-    const one = await makeImage(root, `${HOST}/twotags:1`, [{ sizeMiB: 0.2, seed: 501 }]);
-    const two = await makeImage(root, `${HOST}/twotags:2`, [{ sizeMiB: 0.3, seed: 502 }]);
+    const one = await makeImage(root, `${env.host}/twotags:1`, [{ sizeMiB: 0.2, seed: 501 }]);
+    const two = await makeImage(root, `${env.host}/twotags:2`, [{ sizeMiB: 0.3, seed: 502 }]);
     // A name in another repository must not be pushed.
-    await makeImage(root, `${HOST}/elsewhere:1`, [{ sizeMiB: 0.1, seed: 503 }]);
-    const r = await tsd(['push', '-a', `${HOST}/twotags`], { root });
+    await makeImage(root, `${env.host}/elsewhere:1`, [{ sizeMiB: 0.1, seed: 503 }]);
+    const r = await tsd(['push', '-a', `${env.host}/twotags`], { root });
     expect(r.code, show(r)).toBe(0);
     const out = parsePush(r.stdout);
     expect(out.digests.map((d) => [d.tag, d.digest]).sort()).toEqual([
       ['1', one.manifestDigest],
       ['2', two.manifestDigest],
     ]);
-    const tags = JSON.parse((await skopeoOk(['list-tags', `docker://${HOST}/twotags`])).stdout) as { Tags: string[] };
+    const tags = JSON.parse((await skopeoOk(['list-tags', `docker://${env.host}/twotags`])).stdout) as { Tags: string[] };
     expect(tags.Tags.sort()).toEqual(['1', '2']);
-    const notPushed = await skopeoOk(['list-tags', `docker://${HOST}/elsewhere`]).then(
+    const notPushed = await skopeoOk(['list-tags', `docker://${env.host}/elsewhere`]).then(
       () => 'pushed',
       () => 'absent',
     );
     expect(notPushed).toBe('absent');
 
     const other = await makeRoot();
-    const p = await tsd(['pull', '-a', `${HOST}/twotags`], { root: other });
+    const p = await tsd(['pull', '-a', `${env.host}/twotags`], { root: other });
     expect(p.code, show(p)).toBe(0);
     expect(parsePull(p.stdout).pulling.map((x) => x.tag).sort()).toEqual(['1', '2']);
-    expect(lines(p.stdout).at(-1)).toBe(`${HOST}/twotags`);
-    expect(await namesInStore(other)).toEqual([`${HOST}/twotags:1`, `${HOST}/twotags:2`]);
-    expect(await idFromStore(other, `${HOST}/twotags:1`)).toBe(one.id);
-    expect(await idFromStore(other, `${HOST}/twotags:2`)).toBe(two.id);
+    expect(lines(p.stdout).at(-1)).toBe(`${env.host}/twotags`);
+    expect(await namesInStore(other)).toEqual([`${env.host}/twotags:1`, `${env.host}/twotags:2`]);
+    expect(await idFromStore(other, `${env.host}/twotags:1`)).toBe(one.id);
+    expect(await idFromStore(other, `${env.host}/twotags:2`)).toBe(two.id);
   });
 
-  it('cross-repository mount: pulled from HOST/a:1, tagged HOST/b:1, pushed -> "Mounted from a"', async () => {
+  it('cross-repository mount: pulled from env.host/a:1, tagged env.host/b:1, pushed -> "Mounted from a"', async () => {
     const src = await makeRoot();
-    const img = await makeImage(src, `${HOST}/a:1`, [
+    const img = await makeImage(src, `${env.host}/a:1`, [
       { sizeMiB: 0.5, seed: 601 },
       { sizeMiB: 0.5, seed: 602 },
     ]);
-    const pushed = await tsd(['push', `${HOST}/a:1`], { root: src });
+    const pushed = await tsd(['push', `${env.host}/a:1`], { root: src });
     expect(pushed.code, show(pushed)).toBe(0);
 
     const root = await makeRoot();
-    const p = await tsd(['pull', `${HOST}/a:1`], { root });
+    const p = await tsd(['pull', `${env.host}/a:1`], { root });
     expect(p.code, show(p)).toBe(0);
-    const t = await tsd(['tag', `${HOST}/a:1`, `${HOST}/b:1`], { root });
+    const t = await tsd(['tag', `${env.host}/a:1`, `${env.host}/b:1`], { root });
     expect(t.code, show(t)).toBe(0);
-    const r = await tsd(['push', `${HOST}/b:1`], { root });
+    const r = await tsd(['push', `${env.host}/b:1`], { root });
     expect(r.code, show(r)).toBe(0);
     expect(parsePush(r.stdout).layers).toEqual(Object.fromEntries(img.layers.map((l) => [id12(l.digest), 'Mounted from a'])));
-    const info = await skopeoInspect(`docker://${HOST}/b:1`);
+    const info = await skopeoInspect(`docker://${env.host}/b:1`);
     expect(info.Digest).toBe(img.manifestDigest);
     expect(info.Layers).toEqual(img.layers.map((l) => l.digest));
   });
 
   it('localhost:PORT names are plain HTTP by default too (no --insecure-registry)', async () => {
-    const name = `localhost:${reg.port}/viahostname:1`;
+    const name = `localhost:${env.reg.port}/viahostname:1`;
     const { root, r } = await pushFixture(name);
-    expect(lines(r.stdout)[0]).toBe(`The push refers to repository [localhost:${reg.port}/viahostname]`);
+    expect(lines(r.stdout)[0]).toBe(`The push refers to repository [localhost:${env.reg.port}/viahostname]`);
     const digest = parsePush(r.stdout).digests[0]?.digest;
     expect(digest).toBe(await manifestDigestFromStore(root, FIXTURE_REF));
-    expect((await skopeoInspect(`docker://${HOST}/viahostname:1`)).Digest).toBe(digest);
+    expect((await skopeoInspect(`docker://${env.host}/viahostname:1`)).Digest).toBe(digest);
     const other = await makeRoot();
     const p = await tsd(['pull', name], { root: other });
     expect(p.code, show(p)).toBe(0);
@@ -220,7 +205,7 @@ describe('push', () => {
 
   it('an unknown tag fails with docker\'s one-line error', async () => {
     const root = await makeRoot();
-    const r = await tsd(['pull', `${HOST}/nyapacchi:no-such-tag`], { root });
+    const r = await tsd(['pull', `${env.host}/nyapacchi:no-such-tag`], { root });
     expectOneLineError(r, 'manifest unknown');
     expect(await namesInStore(root)).toEqual([]);
   });
@@ -228,7 +213,7 @@ describe('push', () => {
 
 describe('pull', () => {
   it('pulls an image skopeo pushed (docker-archive -> registry); same IMAGE ID as loading the archive', async () => {
-    const name = `${HOST}/fromskopeo:1`;
+    const name = `${env.host}/fromskopeo:1`;
     await skopeoOk(['copy', `docker-archive:${FIXTURE}`, `docker://${name}`]);
     const info = await skopeoInspect(`docker://${name}`);
     const loaded = await makeRoot();
@@ -249,7 +234,7 @@ describe('pull', () => {
   });
 
   it('-q prints only the name', async () => {
-    const name = `${HOST}/fromskopeo-q:1`;
+    const name = `${env.host}/fromskopeo-q:1`;
     await skopeoOk(['copy', `docker-archive:${FIXTURE}`, `docker://${name}`]);
     const root = await makeRoot();
     const p = await tsd(['pull', '-q', name], { root });
@@ -258,11 +243,11 @@ describe('pull', () => {
   });
 
   it('by digest: NAME@sha256:... brings the exact manifest', async () => {
-    const name = `${HOST}/bydigest:1`;
+    const name = `${env.host}/bydigest:1`;
     const { id } = await pushFixture(name);
     const digest = (await skopeoInspect(`docker://${name}`)).Digest;
     const root = await makeRoot();
-    const ref = `${HOST}/bydigest@${digest}`;
+    const ref = `${env.host}/bydigest@${digest}`;
     const p = await tsd(['pull', ref], { root });
     expect(p.code, show(p)).toBe(0);
     expect(parsePull(p.stdout).digests).toEqual([digest]);

@@ -4,15 +4,14 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { makeRoot, namesInStore, requireTool } from '../helpers/cli.js';
+import { describe, expect, it } from 'vitest';
+import { makeRoot, namesInStore } from '../helpers/cli.js';
 import { waitUntil } from '../helpers/daemon.js';
-import type { FaultProxy, Match, RecordFilter } from '../helpers/fault-proxy.js';
-import { isBlobGet, isUploadPatch, startFaultProxy, uploadBodies, uploadPatches } from '../helpers/fault-proxy.js';
+import type { Match, RecordFilter } from '../helpers/fault-proxy.js';
+import { isBlobGet, isUploadPatch, uploadBodies, uploadPatches } from '../helpers/fault-proxy.js';
 import { describeStored, makeImage, storeProblems } from '../helpers/images.js';
 import { checkLayout } from '../helpers/layout.js';
-import type { Registry } from '../helpers/registry.js';
-import { startRegistry } from '../helpers/registry.js';
+import { useRegistryWithProxy } from '../helpers/registry-suite.js';
 import type { BackgroundCli } from '../helpers/remote-cli.js';
 import { id12, parsePull, parsePush, show, startCli, tsd } from '../helpers/remote-cli.js';
 import { skopeoInspect } from '../helpers/skopeo.js';
@@ -23,24 +22,7 @@ const LAYER_MIB = 64;
 const SECOND_RUN_LIMIT = 48 * MiB;
 const THROTTLE = 16 * MiB;
 
-let reg: Registry;
-let proxy: FaultProxy;
-let HOST: string;
-
-beforeAll(async () => {
-  await requireTool('skopeo');
-  reg = await startRegistry();
-  proxy = await startFaultProxy(reg.host);
-  HOST = proxy.host;
-});
-afterAll(async () => {
-  await proxy?.stop();
-  await reg?.stop();
-});
-beforeEach(() => {
-  proxy.setRules({});
-  proxy.resetStats();
-});
+const env = useRegistryWithProxy();
 
 /** Waits until `bytes()` reaches `target`, then SIGKILLs the CLI; fails loudly if it ended first. */
 async function killWhen(cli: BackgroundCli, what: string, bytes: () => number, target: number): Promise<void> {
@@ -60,7 +42,7 @@ async function killWhen(cli: BackgroundCli, what: string, bytes: () => number, t
 describe('resume after SIGKILL half-way through a 64 MiB layer', () => {
   it('push: the second run does not resend the first half', async () => {
     const root = await makeRoot();
-    const name = `${HOST}/resume-push:1`;
+    const name = `${env.host}/resume-push:1`;
     const img = await makeImage(root, name, [{ sizeMiB: LAYER_MIB, seed: 9001 }]);
     const layer = img.layers[0]!;
 
@@ -68,18 +50,18 @@ describe('resume after SIGKILL half-way through a 64 MiB layer', () => {
     // test "without buffering..."), so no client could resume behind a plain streaming hop. The
     // proxy therefore stores and forwards each PATCH, as nginx does by default
     // (proxy_request_buffering on): the chunk in flight at the kill never reaches the registry.
-    proxy.setRules({ bufferRequests: {}, throttle: { bytesPerSecond: THROTTLE, match: isUploadPatch } });
+    env.proxy.setRules({ bufferRequests: {}, throttle: { bytesPerSecond: THROTTLE, match: isUploadPatch } });
     const first = await startCli(['push', name], { root });
-    await killWhen(first, 'PATCH bytes sent by the first push', () => proxy.stats().receivedBytes(uploadPatches), Math.ceil(layer.size * 0.55));
-    const reachedRegistry = proxy.stats().requestBytes(uploadPatches);
+    await killWhen(first, 'PATCH bytes sent by the first push', () => env.proxy.stats().receivedBytes(uploadPatches), Math.ceil(layer.size * 0.55));
+    const reachedRegistry = env.proxy.stats().requestBytes(uploadPatches);
     expect(reachedRegistry, 'at least one whole chunk reached the registry before the kill').toBeGreaterThan(0);
     expect(reachedRegistry).toBeLessThan(layer.size);
 
-    proxy.setRules({});
-    proxy.resetStats();
+    env.proxy.setRules({});
+    env.proxy.resetStats();
     const second = await tsd(['push', name], { root });
     expect(second.code, show(second)).toBe(0);
-    const sent = proxy.stats().requestBytes(uploadBodies);
+    const sent = env.proxy.stats().requestBytes(uploadBodies);
     expect(sent, `the second push sent ${sent} bytes of a ${layer.size}-byte layer (${reachedRegistry} were already in the registry)`).toBeLessThan(SECOND_RUN_LIMIT);
     const out = parsePush(second.stdout);
     expect(out.layers[id12(layer.digest)]).toBe('Pushed');
@@ -90,37 +72,37 @@ describe('resume after SIGKILL half-way through a 64 MiB layer', () => {
     expect(info.Digest).toBe(img.manifestDigest);
     expect(info.Layers).toEqual([layer.digest]);
     const hex = layer.digest.slice(7);
-    const data = await readFile(join(reg.storage, 'docker/registry/v2/blobs/sha256', hex.slice(0, 2), hex, 'data'));
+    const data = await readFile(join(env.reg.storage, 'docker/registry/v2/blobs/sha256', hex.slice(0, 2), hex, 'data'));
     expect(data.length).toBe(layer.size);
     expect(createHash('sha256').update(data).digest('hex')).toBe(hex);
   }, 300_000);
 
   it('push: Ctrl-C (SIGINT) stops after the current chunk, even through a streaming hop; the next push resumes', async () => {
     const root = await makeRoot();
-    const name = `${HOST}/resume-ctrl-c:1`;
+    const name = `${env.host}/resume-ctrl-c:1`;
     const img = await makeImage(root, name, [{ sizeMiB: LAYER_MIB, seed: 9003 }]);
     const layer = img.layers[0]!;
     // No store-and-forward here: every PATCH streams to the registry as it is sent, so only a
     // clean stop between chunks keeps the session resumable (docker-registry drops a cut one).
-    proxy.setRules({ throttle: { bytesPerSecond: THROTTLE, match: isUploadPatch } });
+    env.proxy.setRules({ throttle: { bytesPerSecond: THROTTLE, match: isUploadPatch } });
     const first = await startCli(['push', '--chunk-size', '4m', name], { root });
     let exited = false;
     void first.result.then(() => (exited = true));
-    await waitUntil('half of the layer to reach the registry', () => (proxy.stats().requestBytes(uploadPatches) >= layer.size / 2 ? true : undefined), {
+    await waitUntil('half of the layer to reach the registry', () => (env.proxy.stats().requestBytes(uploadPatches) >= layer.size / 2 ? true : undefined), {
       timeoutMs: 120_000, intervalMs: 10, dead: () => exited, context: () => `stderr: ${first.stderr()}`,
     });
     first.kill('SIGINT');
     const r = await first.result;
     expect(r.code, show(r)).toBe(130);
     expect(r.stderr).toContain('run the same push again to resume');
-    const reachedRegistry = proxy.stats().requestBytes(uploadPatches);
+    const reachedRegistry = env.proxy.stats().requestBytes(uploadPatches);
     expect(reachedRegistry).toBeLessThan(layer.size);
 
-    proxy.setRules({});
-    proxy.resetStats();
+    env.proxy.setRules({});
+    env.proxy.resetStats();
     const second = await tsd(['push', '--chunk-size', '4m', name], { root });
     expect(second.code, show(second)).toBe(0);
-    const sent = proxy.stats().requestBytes(uploadBodies);
+    const sent = env.proxy.stats().requestBytes(uploadBodies);
     expect(sent, `the second push sent ${sent} bytes; ${reachedRegistry} were already in the registry`).toBeLessThanOrEqual(layer.size - reachedRegistry);
     expect(parsePush(second.stdout).layers[id12(layer.digest)]).toBe('Pushed');
     expect((await skopeoInspect(`docker://${name}`)).Digest).toBe(img.manifestDigest);
@@ -128,29 +110,29 @@ describe('resume after SIGKILL half-way through a 64 MiB layer', () => {
 
   it('pull: the second run does not download the first half again', async () => {
     const src = await makeRoot();
-    const direct = `${reg.host}/resume-pull:1`;
+    const direct = `${env.reg.host}/resume-pull:1`;
     const img = await makeImage(src, direct, [{ sizeMiB: LAYER_MIB, seed: 9002 }]);
     const layer = img.layers[0]!;
     const pushed = await tsd(['push', direct], { root: src });
     expect(pushed.code, show(pushed)).toBe(0);
 
-    const name = `${HOST}/resume-pull:1`;
+    const name = `${env.host}/resume-pull:1`;
     const root = await makeRoot();
     const layerGet: Match = (r) => isBlobGet(r) && r.path.endsWith(`/blobs/${layer.digest}`);
     const layerGets: RecordFilter = (q) => q.method === 'GET' && q.path.endsWith(`/blobs/${layer.digest}`);
-    proxy.setRules({ throttle: { bytesPerSecond: THROTTLE, match: layerGet } });
+    env.proxy.setRules({ throttle: { bytesPerSecond: THROTTLE, match: layerGet } });
     const first = await startCli(['pull', name], { root });
-    await killWhen(first, 'layer bytes received by the first pull', () => proxy.stats().responseBytes(layerGets), Math.ceil(layer.size * 0.55));
+    await killWhen(first, 'layer bytes received by the first pull', () => env.proxy.stats().responseBytes(layerGets), Math.ceil(layer.size * 0.55));
 
     // Killed half-way, the store is still consistent and names nothing new.
     expect(await storeProblems(root)).toEqual({ misnamedBlobs: [], missing: [], corrupt: [] });
     expect(await namesInStore(root)).toEqual([]);
 
-    proxy.setRules({});
-    proxy.resetStats();
+    env.proxy.setRules({});
+    env.proxy.resetStats();
     const second = await tsd(['pull', name], { root });
     expect(second.code, show(second)).toBe(0);
-    const received = proxy.stats().responseBytes(layerGets);
+    const received = env.proxy.stats().responseBytes(layerGets);
     expect(received, `the second pull received ${received} bytes of a ${layer.size}-byte layer`).toBeLessThan(SECOND_RUN_LIMIT);
     expect(parsePull(second.stdout).layers).toEqual({ [id12(layer.digest)]: 'Pull complete' });
     expect((await describeStored(root, name)).id).toBe(img.id);
