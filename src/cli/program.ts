@@ -138,5 +138,57 @@ export function buildProgram(): Command {
     .description('Display store-wide information')
     .option('-f, --format <string>', 'Format output using a custom template')
     .action(lazy(() => import('./commands/info.js')));
+  const registry = new Command('registry').description('Run the built-in private registry').copyInheritedSettings(program);
+  registry.addCommand(new Command('serve')
+    .description('Serve an OCI distribution-spec registry in the foreground (logs one line per request)')
+    .option('--addr <host:port>', 'Address to listen on', '127.0.0.1:5000')
+    .option('--root <dir>', 'Registry storage directory (default ~/.local/share/ts-docker-registry)')
+    .option('--chunk-min-length <bytes>', 'Advertise OCI-Chunk-Min-Length on upload sessions')
+    .option('--tls-cert <file>', 'Serve HTTPS with this certificate (PEM; needs --tls-key)')
+    .option('--tls-key <file>', 'The private key of --tls-cert (PEM)')
+    .addOption(new Option('--container-id <id>').hideHelp())
+    .action(lazy(() => import('./commands/registry-serve.js'))).copyInheritedSettings(program));
+  registry.addCommand(new Command('gc')
+    .description('Delete blobs no manifest references (run it with the registry stopped)')
+    .option('--root <dir>', 'Registry storage directory (default ~/.local/share/ts-docker-registry)')
+    .option('--dry-run', 'Only list what would be deleted')
+    .action(lazy(() => import('./commands/registry-gc.js'))).copyInheritedSettings(program));
+  program.addCommand(registry);
+  program
+    .command('run')
+    .description('Run the built-in registry as the "registry" image (ts-docker runs no other containers)')
+    .argument('<IMAGE>')
+    .argument('[COMMAND...]')
+    .option('-d, --detach', 'Run in the background and print the container ID')
+    .addOption(new Option('-p, --publish <[ip:]host:5000>', 'Publish the registry port on the host').argParser(collect))
+    .addOption(new Option('-v, --volume <dir:/var/lib/registry>', 'Keep the registry storage in DIR').argParser(collect))
+    .option('--name <string>', 'Assign a name to the container')
+    .option('--rm', 'Remove the container when it stops')
+    .action(lazy(() => import('./commands/run.js')));
+  program
+    .command('ps')
+    .description('List the registries started with run -d')
+    .option('-a, --all', 'Show all containers (default shows just running)')
+    .option('-q, --quiet', 'Only display container IDs')
+    .option('--no-trunc', "Don't truncate output")
+    .action(lazy(() => import('./commands/ps.js')));
+  program
+    .command('stop')
+    .description('Stop one or more running registries')
+    .argument('<CONTAINER...>')
+    .option('-t, --time <seconds>', 'Seconds to wait before killing it', '10')
+    .action(lazy(() => import('./commands/stop.js')));
+  program
+    .command('rm')
+    .description('Remove one or more stopped registries')
+    .argument('<CONTAINER...>')
+    .option('-f, --force', 'Stop and remove a running one')
+    .action(lazy(() => import('./commands/rm.js')));
+  program
+    .command('logs')
+    .description("Print a registry's log")
+    .argument('<CONTAINER>')
+    .option('-n, --tail <lines>', 'Number of lines to show from the end of the logs', 'all')
+    .action(lazy(() => import('./commands/logs.js')));
   return program;
 }

@@ -1,0 +1,2 @@
+/** `ts-docker rm [-f] CONTAINER...`. */
+export { rm as default } from './stop.js';
