@@ -141,11 +141,14 @@ export function buildProgram(): Command {
   const registry = new Command('registry').description('Run the built-in private registry').copyInheritedSettings(program);
   registry.addCommand(new Command('serve')
     .description('Serve an OCI distribution-spec registry in the foreground (logs one line per request)')
-    .option('--addr <host:port>', 'Address to listen on', '127.0.0.1:5000')
+    .argument('[CONFIG]', "docker-registry's config.yml (http.addr, http.tls, auth.htpasswd, storage.filesystem); REGISTRY_* variables and flags override it")
+    .option('--addr <host:port>', 'Address to listen on (default 127.0.0.1:5000)')
     .option('--root <dir>', 'Registry storage directory (default ~/.local/share/ts-docker-registry)')
     .option('--chunk-min-length <bytes>', 'Advertise OCI-Chunk-Min-Length on upload sessions')
     .option('--tls-cert <file>', 'Serve HTTPS with this certificate (PEM; needs --tls-key)')
     .option('--tls-key <file>', 'The private key of --tls-cert (PEM)')
+    .option('--htpasswd <file>', 'Require Basic auth against this htpasswd file (bcrypt entries: htpasswd -B)')
+    .option('--realm <name>', 'The realm of the Basic auth challenge (default "ts-docker registry")')
     .addOption(new Option('--container-id <id>').hideHelp())
     .action(lazy(() => import('./commands/registry-serve.js'))).copyInheritedSettings(program));
   registry.addCommand(new Command('gc')
@@ -161,7 +164,8 @@ export function buildProgram(): Command {
     .argument('[COMMAND...]')
     .option('-d, --detach', 'Run in the background and print the container ID')
     .addOption(new Option('-p, --publish <[ip:]host:5000>', 'Publish the registry port on the host').argParser(collect))
-    .addOption(new Option('-v, --volume <dir:/var/lib/registry>', 'Keep the registry storage in DIR').argParser(collect))
+    .addOption(new Option('-v, --volume <host:container>', 'Bind a host folder or file (DIR:/var/lib/registry keeps the storage in DIR)').argParser(collect))
+    .addOption(new Option('-e, --env <NAME=VALUE>', 'Set a REGISTRY_* setting (REGISTRY_AUTH=htpasswd, REGISTRY_HTTP_TLS_CERTIFICATE...)').argParser(collect))
     .option('--name <string>', 'Assign a name to the container')
     .option('--rm', 'Remove the container when it stops')
     .action(lazy(() => import('./commands/run.js')));

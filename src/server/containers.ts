@@ -128,7 +128,9 @@ export async function startDetached(o: DetachedOptions): Promise<ContainerState>
   const child = spawn(process.execPath, [o.bin, 'registry', 'serve', '--addr', addr, '--root', storage, '--container-id', id, ...o.serveArgs], {
     detached: true,
     stdio: ['ignore', fd, fd],
-    env: process.env,
+    // As docker keeps the host's environment out of a container: REGISTRY_* settings reach the
+    // registry only as the flags `run` resolved from -e and the volumes (serveArgs).
+    env: Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('REGISTRY_'))),
   });
   closeSync(fd);
   const pid = child.pid;

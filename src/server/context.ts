@@ -1,5 +1,6 @@
 /** What every handler receives, and small response helpers. */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { BasicAuth } from './basic-auth.js';
 import type { RegistryStorage } from './storage.js';
 import type { Uploads } from './uploads.js';
 
@@ -23,6 +24,10 @@ export interface Ctx {
   storage: RegistryStorage;
   uploads: Uploads;
   settings: ServerSettings;
+  /** Basic auth, when the server has an htpasswd file. */
+  auth?: BasicAuth | undefined;
+  /** The authenticated user (set by the router before any handler runs). */
+  user?: string | undefined;
 }
 
 /** Writes a response with a (possibly empty) body; HEAD gets the headers only. */

@@ -1,4 +1,5 @@
 /** Maps a request to its handler; unknown routes and methods get spec errors. */
+import { accessFor } from './basic-auth.js';
 import type { Ctx } from './context.js';
 import { send } from './context.js';
 import { deleteBlob, getBlob } from './blobs.js';
@@ -28,19 +29,30 @@ const ROUTES: Route[] = [
 export async function route(ctx: Ctx): Promise<void> {
   const path = ctx.path;
   const method = ctx.req.method ?? 'GET';
-  if (path === '/v2/' || path === '/v2') {
+  const isPing = path === '/v2/' || path === '/v2';
+  const isCatalog = path === '/v2/_catalog';
+  let found: { r: Route; m: RegExpExecArray } | undefined;
+  for (const r of ROUTES) {
+    const m = isPing || isCatalog ? null : r.re.exec(path);
+    if (m) {
+      found = { r, m };
+      break;
+    }
+  }
+  // With auth, nothing is answered before the credentials are checked (unknown routes and bad names too).
+  if (ctx.auth) ctx.user = await ctx.auth.authenticate(ctx.req, accessFor(method, isCatalog ? '_catalog' : found?.m[1], ctx.query));
+  if (isPing) {
     if (method !== 'GET' && method !== 'HEAD') throw new HttpError(405, 'UNSUPPORTED');
     send(ctx, 200, { 'Content-Type': 'application/json' }, '{}');
     return;
   }
-  if (path === '/v2/_catalog') {
+  if (isCatalog) {
     if (method !== 'GET') throw new HttpError(405, 'UNSUPPORTED');
     await catalog(ctx);
     return;
   }
-  for (const r of ROUTES) {
-    const m = r.re.exec(path);
-    if (!m) continue;
+  if (found) {
+    const { r, m } = found;
     const name = m[1]!;
     if (!isRepoName(name)) throw new HttpError(400, 'NAME_INVALID', `invalid repository name ${JSON.stringify(name)}`);
     const h = r.methods[method];

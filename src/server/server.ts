@@ -5,8 +5,10 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createTlsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import { BasicAuth } from './basic-auth.js';
 import type { Ctx, ServerSettings } from './context.js';
 import { HttpError, sendError } from './errors.js';
+import { Htpasswd } from './htpasswd.js';
 import { route } from './router.js';
 import { RegistryStorage } from './storage.js';
 import { Uploads } from './uploads.js';
@@ -20,6 +22,8 @@ export interface RegistryServerOptions extends ServerSettings {
   port: number;
   /** Serve HTTPS with this certificate and key (PEM). */
   tls?: { cert: Buffer; key: Buffer } | undefined;
+  /** Require Basic auth against this htpasswd file (bcrypt entries), with this realm in the challenge. */
+  auth?: { htpasswd: string; realm: string } | undefined;
   /** Called once per finished request with a one-line summary. */
   log?: (line: string) => void;
 }
@@ -50,6 +54,8 @@ export function parseAddr(addr: string): { host: string; port: number } {
 
 /** Starts the registry server and resolves once it listens. */
 export async function startRegistryServer(opts: RegistryServerOptions): Promise<RunningRegistry> {
+  // The htpasswd file first: a missing or non-bcrypt file stops the server before it listens.
+  const auth = opts.auth ? new BasicAuth(opts.auth.realm, await Htpasswd.load(opts.auth.htpasswd, (line) => opts.log?.(line))) : undefined;
   const storage = new RegistryStorage(opts.root);
   await storage.init();
   const uploads = new Uploads(storage);
@@ -58,11 +64,18 @@ export async function startRegistryServer(opts: RegistryServerOptions): Promise<
     const started = Date.now();
     const peer = req.socket.remoteAddress ?? '-';
     res.setHeader('Docker-Distribution-API-Version', 'registry/2.0');
+    const ctx: Ctx = { req, res, ...splitTarget(req.url ?? '/'), name: '', storage, uploads, settings, auth };
+    // The user name, never the Authorization header or anything taken from it.
     res.on('finish', () => {
-      opts.log?.(`${peer} "${req.method} ${req.url} HTTP/${req.httpVersion}" ${res.statusCode} ${res.getHeader('Content-Length') ?? '-'} ${Date.now() - started}ms`);
+      opts.log?.(`${peer} ${ctx.user ?? '-'} "${req.method} ${req.url} HTTP/${req.httpVersion}" ${res.statusCode} ${res.getHeader('Content-Length') ?? '-'} ${Date.now() - started}ms`);
     });
-    const ctx: Ctx = { req, res, ...splitTarget(req.url ?? '/'), name: '', storage, uploads, settings };
     route(ctx).catch((e: unknown) => {
+      // The client went away mid-request (a cut PATCH): one line, as docker-registry logs it, no stack.
+      if (!(e instanceof HttpError) && !req.complete && (req.destroyed || res.destroyed)) {
+        opts.log?.(`${peer} ${ctx.user ?? '-'} client disconnected during ${req.method} ${req.url} after ${req.socket.bytesRead} bytes read`);
+        res.destroy();
+        return;
+      }
       if (res.headersSent) {
         res.destroy();
         return;

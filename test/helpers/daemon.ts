@@ -6,7 +6,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { spawn } from 'node:child_process';
 import { appendFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { connect, createServer } from 'node:net';
 import { afterAll } from 'vitest';
 
 /** A started background process. */
@@ -96,6 +96,18 @@ export function freePort(): Promise<number> {
       }
       srv.close(() => resolve(addr.port));
     });
+  });
+}
+
+/** Resolves true when something accepts TCP connections on 127.0.0.1:port right now (false otherwise). */
+export function tcpOpen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const sock = connect({ host: '127.0.0.1', port });
+    sock.once('connect', () => {
+      sock.destroy();
+      resolve(true);
+    });
+    sock.once('error', () => resolve(false));
   });
 }
 

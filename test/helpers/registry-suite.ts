@@ -1,8 +1,9 @@
 /**
- * The per-file setup the registry suites share: required tools checked, one docker-registry
- * started in `beforeAll` (optionally with something in front of it: the fault proxy, nginx),
- * both stopped in `afterAll` (front first). Values are read through getters, since they exist
- * only once `beforeAll` has run.
+ * The per-file setup the registry suites share: required tools checked, one registry started
+ * in `beforeAll` (docker-registry, or the built-in one under the vitest project
+ * `builtin-registry`: see {@link startRegistry}), optionally with something in front of it
+ * (the fault proxy, nginx), both stopped in `afterAll` (front first). Values are read through
+ * getters, since they exist only once `beforeAll` has run.
  */
 import { afterAll, beforeAll, beforeEach } from 'vitest';
 import { requireTool } from './cli.js';

@@ -3,25 +3,47 @@
  * filesystem storage in a throw-away directory; optionally htpasswd or token auth and TLS (with
  * client CAs for mutual TLS). See /work/shared/REGISTRY-NOTES.md for why the config looks the
  * way it does (REGISTRY_* variables removed, a secret, htpasswd written first).
+ *
+ * The backend switch: with `TS_DOCKER_TEST_REGISTRY=builtin` (set by the vitest project
+ * `builtin-registry`), {@link startRegistry} starts ts-docker's own `registry serve` instead,
+ * behind the same {@link Registry} interface, so the client suites run against both.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { request } from 'node:http';
-import { connect } from 'node:net';
 import { join } from 'node:path';
 import { makeSandbox, requireTool, shOk } from './cli.js';
 import type { Daemon } from './daemon.js';
-import { hasExited, startDaemon, waitUntil } from './daemon.js';
+import { hasExited, startDaemon, tcpOpen, waitUntil } from './daemon.js';
+import { startTsRegistry } from './ts-registry.js';
+
+/** Which registry server a suite runs against. */
+export type RegistryBackend = 'docker-registry' | 'builtin';
+
+/** The env variable a vitest project sets to choose the backend (unset: docker-registry). */
+export const REGISTRY_BACKEND_ENV = 'TS_DOCKER_TEST_REGISTRY';
+
+/** The backend this test run asks for: `$TS_DOCKER_TEST_REGISTRY` (`docker-registry`, the default, or `builtin`). */
+export function registryBackend(): RegistryBackend {
+  const v = process.env[REGISTRY_BACKEND_ENV];
+  if (v === undefined || v === '' || v === 'docker-registry') return 'docker-registry';
+  if (v === 'builtin') return 'builtin';
+  throw new Error(`${REGISTRY_BACKEND_ENV}=${v}: expected docker-registry or builtin`);
+}
 
 /** A running registry. */
 export interface Registry {
+  /** Which server this is. */
+  backend: RegistryBackend;
   /** `http://127.0.0.1:PORT` (`https://` with TLS) */
   url: string;
   /** `127.0.0.1:PORT` (what image names start with; ts-docker talks plain HTTP to 127.0.0.0/8). */
   host: string;
   port: number;
-  /** The filesystem storage root (`docker/registry/v2/...` lives under it). */
+  /** The filesystem storage root (docker-registry: `docker/registry/v2/...` lives under it). */
   storage: string;
+  /** The file holding blob `digest` in this registry's storage (each backend has its own layout). */
+  blobFile(digest: string): string;
   /** The registry's log so far (startup, one line per request, errors). */
   log(): string;
   stop(): Promise<void>;
@@ -29,6 +51,8 @@ export interface Registry {
 
 /** Options of {@link startRegistry}. */
 export interface RegistryOptions {
+  /** The server to start (default: {@link registryBackend}). The built-in one takes only `tls` without `clientCas`. */
+  backend?: RegistryBackend;
   /**
    * The CONTENT of an htpasswd file (bcrypt entries, see {@link htpasswdEntry}), or users as
    * `{ user: password }` (hashed here); enables Basic auth with realm `ts-docker-test`.
@@ -83,18 +107,6 @@ async function htpasswdFile(users: Record<string, string>): Promise<string> {
   return out;
 }
 
-/** Resolves true once something accepts TCP connections on 127.0.0.1:port (false otherwise). */
-function tcpOpen(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const sock = connect({ host: '127.0.0.1', port });
-    sock.once('connect', () => {
-      sock.destroy();
-      resolve(true);
-    });
-    sock.once('error', () => resolve(false));
-  });
-}
-
 const started = new Set<Daemon>();
 
 /** Stops every registry {@link startRegistry} started that is still running (for an explicit afterAll). */
@@ -111,11 +123,46 @@ function registryEnv(): NodeJS.ProcessEnv {
 }
 
 /**
- * Starts `docker-registry serve CONFIG` on 127.0.0.1 with a kernel-chosen port (read back from
- * its "listening on" log line), waits until `GET /v2/` answers (200, or 401 with auth; with TLS
- * until the port accepts connections), and registers it to be stopped after the test file.
+ * Starts the registry of `opts.backend` (default {@link registryBackend}) on 127.0.0.1 with a
+ * kernel-chosen port and registers it to be stopped after the test file. docker-registry:
+ * `docker-registry serve CONFIG`, port read back from its "listening on" log line, ready once
+ * `GET /v2/` answers (200, or 401 with auth; with TLS once the port accepts connections).
  */
 export async function startRegistry(opts: RegistryOptions = {}): Promise<Registry> {
+  const backend = opts.backend ?? registryBackend();
+  return backend === 'builtin' ? startBuiltinRegistry(opts) : startDockerRegistry(opts);
+}
+
+/** `ts-docker registry serve` for {@link startRegistry}; options it has no equivalent for fail loudly. */
+async function startBuiltinRegistry(opts: RegistryOptions): Promise<Registry> {
+  const unsupported = [
+    opts.token !== undefined && 'token auth',
+    opts.tls?.clientCas !== undefined && 'mutual TLS',
+    opts.extraConfig !== undefined && 'extraConfig (docker-registry config)',
+  ].filter((x): x is string => typeof x === 'string');
+  if (unsupported.length > 0) {
+    throw new Error(`startRegistry: the built-in registry has no ${unsupported.join(', ')}: start this suite with backend 'docker-registry'`);
+  }
+  const extra = opts.tls ? ['--tls-cert', opts.tls.cert, '--tls-key', opts.tls.key] : [];
+  if (opts.htpasswd !== undefined) {
+    const path = join(await makeSandbox(), 'htpasswd');
+    await writeFile(path, typeof opts.htpasswd === 'string' ? opts.htpasswd : await htpasswdFile(opts.htpasswd));
+    extra.push('--htpasswd', path, '--realm', 'ts-docker-test');
+  }
+  const reg = await startTsRegistry({ extra });
+  started.add(reg.daemon);
+  void reg.daemon.exited.then(() => started.delete(reg.daemon));
+  return reg;
+}
+
+/** The file docker-registry 2.8 keeps blob `digest` in: `docker/registry/v2/blobs/sha256/<xx>/<hex>/data`. */
+export function dockerRegistryBlobFile(storage: string, digest: string): string {
+  const hex = digest.replace(/^sha256:/, '');
+  return join(storage, 'docker', 'registry', 'v2', 'blobs', 'sha256', hex.slice(0, 2), hex, 'data');
+}
+
+/** docker-registry for {@link startRegistry}. */
+async function startDockerRegistry(opts: RegistryOptions): Promise<Registry> {
   const bin = await requireTool('docker-registry');
   const dir = await makeSandbox();
   const storage = join(dir, 'storage');
@@ -181,7 +228,16 @@ export async function startRegistry(opts: RegistryOptions = {}): Promise<Registr
         { dead: () => hasExited(d.child), context },
       );
     }
-    return { url, host: `127.0.0.1:${port}`, port, storage, log: () => d.output(), stop: () => d.stop() };
+    return {
+      backend: 'docker-registry',
+      url,
+      host: `127.0.0.1:${port}`,
+      port,
+      storage,
+      blobFile: (digest) => dockerRegistryBlobFile(storage, digest),
+      log: () => d.output(),
+      stop: () => d.stop(),
+    };
   } catch (e) {
     await d.stop();
     throw e;

@@ -1,6 +1,11 @@
 // The integration harness, tested on its own with plain HTTP and skopeo (not ts-docker): the
 // registry answers, nginx lets exactly client_max_body_size through, the fault proxy counts and
 // injects faults, and the image builders make what they say.
+// docker-registry only (vitest project `docker-registry`; the `builtin-registry` project leaves
+// this file out): it checks docker-registry itself (its log lines, REGISTRY_* overrides,
+// htpasswd, relativeurls, its on-disk layout, 2.8.2 dropping a session whose PATCH was cut), so
+// every registry here is started with `backend: 'docker-registry'`. The backend switch that
+// lets the client suites run against the built-in registry is checked at the end.
 import { createHash } from 'node:crypto';
 import { request } from 'node:http';
 import { readFile, rm, writeFile } from 'node:fs/promises';
@@ -13,7 +18,7 @@ import { fullRef, makeImage, makeMultiPlatformLayout, seededBytes, storeProblems
 import { checkLayout } from '../helpers/layout.js';
 import { parseAccessLog, startNginx } from '../helpers/nginx.js';
 import type { Registry } from '../helpers/registry.js';
-import { htpasswdEntry, startRegistry } from '../helpers/registry.js';
+import { REGISTRY_BACKEND_ENV, htpasswdEntry, registryBackend, startRegistry } from '../helpers/registry.js';
 import { canIsolateCache, skopeo, skopeoInspect, skopeoOk, withTlsFlags } from '../helpers/skopeo.js';
 
 const MiB = 1024 * 1024;
@@ -46,6 +51,13 @@ function resolveLocation(base: string, location: string | string[] | undefined):
   return new URL(location, base).toString();
 }
 
+/** `location` with `digest=` added (docker-registry's Location already has a `_state` query; the built-in one's has none). */
+function withDigest(location: string, digest: string): string {
+  const u = new URL(location);
+  u.searchParams.set('digest', digest);
+  return u.toString();
+}
+
 /** Uploads `data` as a blob of `repo` through `base` in PATCH chunks of `chunk` bytes, then PUT. */
 async function uploadBlob(base: string, repo: string, data: Buffer, chunk = data.length): Promise<{ digest: string; statuses: number[] }> {
   const statuses: number[] = [];
@@ -64,7 +76,7 @@ async function uploadBlob(base: string, repo: string, data: Buffer, chunk = data
     loc = resolveLocation(base, r.headers['location']);
   }
   const digest = sha(data);
-  const put = await http('PUT', `${loc}&digest=${encodeURIComponent(digest)}`, { headers: { 'Content-Length': '0' } });
+  const put = await http('PUT', withDigest(loc, digest), { headers: { 'Content-Length': '0' } });
   statuses.push(put.status);
   expect(put.status, put.body.toString()).toBe(201);
   return { digest, statuses };
@@ -76,7 +88,7 @@ beforeAll(async () => {
   await requireTool('docker-registry');
   await requireTool('nginx');
   await requireTool('skopeo');
-  registry = await startRegistry();
+  registry = await startRegistry({ backend: 'docker-registry' });
 });
 afterAll(async () => {
   await registry?.stop();
@@ -92,7 +104,7 @@ describe('startRegistry', () => {
     const { digest } = await uploadBlob(registry.url, 'harness/blob', Buffer.from('hello harness\n'));
     const got = await http('GET', `${registry.url}/v2/harness/blob/blobs/${digest}`);
     expect(got.body.toString()).toBe('hello harness\n');
-    const onDisk = await readFile(join(registry.storage, 'docker/registry/v2/blobs/sha256', digest.slice(7, 9), digest.slice(7), 'data'), 'utf8');
+    const onDisk = await readFile(registry.blobFile(digest), 'utf8');
     expect(onDisk).toBe('hello harness\n');
     expect(registry.log()).toContain('listening on 127.0.0.1:');
   });
@@ -102,7 +114,7 @@ describe('startRegistry', () => {
     process.env['REGISTRY_AUTH_FILE'] = '/nonexistent/auth.json';
     process.env['REGISTRY_HTTP_ADDR'] = '0.0.0.0:1';
     try {
-      const other = await startRegistry();
+      const other = await startRegistry({ backend: 'docker-registry' });
       expect((await http('GET', `${other.url}/v2/`)).status).toBe(200);
       await other.stop();
     } finally {
@@ -113,7 +125,7 @@ describe('startRegistry', () => {
   });
 
   it('with htpasswd, asks for Basic auth and accepts the user', async () => {
-    const auth = await startRegistry({ htpasswd: await htpasswdEntry('alice', 's3cret') });
+    const auth = await startRegistry({ backend: 'docker-registry', htpasswd: await htpasswdEntry('alice', 's3cret') });
     const anon = await http('GET', `${auth.url}/v2/`);
     expect(anon.status).toBe(401);
     expect(String(anon.headers['www-authenticate'])).toMatch(/^Basic realm="ts-docker-test"/);
@@ -125,7 +137,7 @@ describe('startRegistry', () => {
   });
 
   it('merges extraConfig (relative Location headers)', async () => {
-    const rel = await startRegistry({ extraConfig: { http: { relativeurls: true } } });
+    const rel = await startRegistry({ backend: 'docker-registry', extraConfig: { http: { relativeurls: true } } });
     const post = await http('POST', `${rel.url}/v2/x/y/blobs/uploads/`);
     expect(post.status).toBe(202);
     expect(String(post.headers['location'])).toMatch(/^\/v2\/x\/y\/blobs\/uploads\//);
@@ -174,7 +186,7 @@ describe('startNginx', () => {
       const second = await http('PATCH', loc, { headers: { 'Content-Type': 'application/octet-stream', 'Content-Length': '1', 'Content-Range': `${MiB}-${MiB}` }, body: data.subarray(MiB) });
       expect(second.status).toBe(202);
       loc = resolveLocation(base, second.headers['location']);
-      const put = await http('PUT', `${loc}&digest=${encodeURIComponent(sha(data))}`, { headers: { 'Content-Length': '0' } });
+      const put = await http('PUT', withDigest(loc, sha(data)), { headers: { 'Content-Length': '0' } });
       expect(put.status).toBe(201);
 
       const log = await nginx.settledAccessLog();
@@ -317,7 +329,7 @@ describe('startFaultProxy', () => {
       const again = await http('PATCH', loc, { headers: { 'Content-Type': 'application/octet-stream', 'Content-Length': String(data.length) }, body: data });
       expect(again.status).toBe(202);
       loc = resolveLocation(base, again.headers['location']);
-      const put = await http('PUT', `${loc}&digest=${encodeURIComponent(sha(data))}`, { headers: { 'Content-Length': '0' } });
+      const put = await http('PUT', withDigest(loc, sha(data)), { headers: { 'Content-Length': '0' } });
       expect(put.status).toBe(201);
       expect(proxy.stats().requestBytes(uploadPatches)).toBe(300_000);
       expect(proxy.stats().receivedBytes(uploadPatches)).toBe(370_000);
@@ -427,5 +439,48 @@ describe('image builders', () => {
     expect(await storeProblems(root)).toEqual({ misnamedBlobs: [], missing: [img.layers[0]!.digest], corrupt: [] });
     expect((await readIndex(root)).manifests).toHaveLength(1);
     expect(await storeProblems(await makeSandbox())).toEqual({ misnamedBlobs: [], missing: [], corrupt: [] });
+  });
+});
+
+describe('registry backend switch (what the builtin-registry project uses)', () => {
+  it('backend builtin: ts-docker registry serve behind the same interface; blobFile finds an uploaded blob', async () => {
+    expect(registry.backend).toBe('docker-registry');
+    const builtin = await startRegistry({ backend: 'builtin' });
+    try {
+      expect(builtin.backend).toBe('builtin');
+      expect(builtin.url).toBe(`http://127.0.0.1:${builtin.port}`);
+      expect(builtin.host).toBe(`127.0.0.1:${builtin.port}`);
+      expect((await http('GET', `${builtin.url}/v2/`)).status).toBe(200);
+      const { digest } = await uploadBlob(builtin.url, 'harness/builtin', Buffer.from('hello built-in\n'), 6);
+      expect(await readFile(builtin.blobFile(digest), 'utf8')).toBe('hello built-in\n');
+      expect(builtin.blobFile(digest)).toBe(join(builtin.storage, 'blobs', 'sha256', digest.slice(7)));
+      expect(builtin.log()).toContain('ts-docker registry listening on 127.0.0.1:');
+    } finally {
+      await builtin.stop();
+    }
+  });
+
+  it('the built-in backend refuses docker-registry-only options with a clear error', async () => {
+    await expect(startRegistry({ backend: 'builtin', extraConfig: { http: { relativeurls: true } } })).rejects.toThrow(
+      "the built-in registry has no extraConfig (docker-registry config): start this suite with backend 'docker-registry'",
+    );
+    await expect(startRegistry({ backend: 'builtin', token: { realm: 'http://127.0.0.1:1/token', service: 's', issuer: 'i', rootCertBundle: '/nonexistent' } })).rejects.toThrow(/no token auth/);
+  });
+
+  it(`${REGISTRY_BACKEND_ENV} picks the default backend`, () => {
+    const saved = process.env[REGISTRY_BACKEND_ENV];
+    try {
+      process.env[REGISTRY_BACKEND_ENV] = 'builtin';
+      expect(registryBackend()).toBe('builtin');
+      process.env[REGISTRY_BACKEND_ENV] = 'docker-registry';
+      expect(registryBackend()).toBe('docker-registry');
+      delete process.env[REGISTRY_BACKEND_ENV];
+      expect(registryBackend()).toBe('docker-registry');
+      process.env[REGISTRY_BACKEND_ENV] = 'distribution';
+      expect(() => registryBackend()).toThrow(`${REGISTRY_BACKEND_ENV}=distribution: expected docker-registry or builtin`);
+    } finally {
+      if (saved === undefined) delete process.env[REGISTRY_BACKEND_ENV];
+      else process.env[REGISTRY_BACKEND_ENV] = saved;
+    }
   });
 });

@@ -1,5 +1,6 @@
-// push and pull against a real docker-registry, with skopeo as the independent peer: what
-// ts-docker pushes skopeo reads, what skopeo pushes ts-docker pulls, digests survive the trip.
+// push and pull against a real registry (docker-registry, or the built-in one in the
+// builtin-registry project), with skopeo as the independent peer: what ts-docker pushes skopeo
+// reads, what skopeo pushes ts-docker pulls, digests survive the trip.
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';

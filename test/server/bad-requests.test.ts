@@ -1,8 +1,10 @@
 // Bad requests to `ts-docker registry serve` get the spec's error code and change nothing on disk.
+import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { waitUntil } from '../helpers/daemon.js';
 import { snapshotTree } from '../helpers/cli.js';
 import { call, digest, location, rawCall, withQuery } from './http.js';
-import { startTsRegistry, type TsRegistry } from './serve.js';
+import { startTsRegistry, type TsRegistry } from '../helpers/ts-registry.js';
 import { storageProblems } from './storage-check.js';
 
 const OCI_MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
@@ -97,5 +99,27 @@ describe('bad requests', () => {
   it('unsupported methods: 405 UNSUPPORTED', async () => {
     const r = await call(reg.url, 'POST', '/v2/keep/tags/list');
     expect([r.status, r.code()]).toEqual([405, 'UNSUPPORTED']);
+  });
+  it('a client that goes away in the middle of a PATCH: one log line, no stack trace, the session still answers', async () => {
+    const post = await call(reg.url, 'POST', '/v2/keep/blobs/uploads/');
+    const loc = new URL(location(reg.url, post));
+    const sock = connect(reg.port, '127.0.0.1');
+    await new Promise<void>((resolve, reject) => sock.once('connect', resolve).once('error', reject));
+    sock.write(`PATCH ${loc.pathname} HTTP/1.1\r\nHost: ${reg.host}\r\nContent-Type: application/octet-stream\r\nContent-Length: 200000\r\nContent-Range: 0-199999\r\n\r\n`);
+    await new Promise<void>((resolve) => sock.write(Buffer.alloc(70_000), () => resolve()));
+    const uuid = loc.pathname.split('/').at(-1) ?? '';
+    // The server logs the disconnect once it has read what was sent; only then is the socket cut.
+    await waitUntil('the server did not store the first bytes of the PATCH', async () => {
+      const st = await call(reg.url, 'GET', loc.pathname);
+      return (st.status === 204 && st.headers.get('range') !== '0-0') || undefined;
+    });
+    sock.destroy();
+    const line = await waitUntil('no disconnect line', () => reg.log().split('\n').find((l) => l.includes('client disconnected during PATCH') && l.includes(uuid)));
+    expect(line).toContain(uuid);
+    expect(reg.log()).not.toMatch(/^\s+at /m);
+    expect(reg.log()).not.toContain('error: Error');
+    const status = await call(reg.url, 'GET', loc.pathname);
+    expect(status.status).toBe(204);
+    expect(status.headers.get('range')).toMatch(/^0-\d+$/);
   });
 });

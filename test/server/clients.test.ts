@@ -9,7 +9,7 @@ import { checkLayout, layersOf } from '../helpers/layout.js';
 import { parsePull, parsePush, show, tsd } from '../helpers/remote-cli.js';
 import { skopeoInspect, skopeoOk, skopeoRawManifest } from '../helpers/skopeo.js';
 import { digest } from './http.js';
-import { startTsRegistry, type TsRegistry } from './serve.js';
+import { startTsRegistry, type TsRegistry } from '../helpers/ts-registry.js';
 
 let reg: TsRegistry;
 beforeAll(async () => {

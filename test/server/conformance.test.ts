@@ -19,7 +19,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startRegistry } from '../helpers/registry.js';
 import { call, digest, location, withQuery, type Res } from './http.js';
-import { startTsRegistry } from './serve.js';
+import { startTsRegistry } from '../helpers/ts-registry.js';
 
 interface Target {
   name: string;
@@ -29,7 +29,7 @@ interface Target {
 }
 
 const TARGETS: Target[] = [
-  { name: 'docker-registry', start: () => startRegistry(), spec: { contentRange: false, referrers: false, deleteTag: false, monolithicPost: false, tagPagination: false } },
+  { name: 'docker-registry', start: () => startRegistry({ backend: 'docker-registry' }), spec: { contentRange: false, referrers: false, deleteTag: false, monolithicPost: false, tagPagination: false } },
   { name: 'ts-docker registry serve', start: () => startTsRegistry(), spec: { contentRange: true, referrers: true, deleteTag: true, monolithicPost: true, tagPagination: true } },
 ];
 

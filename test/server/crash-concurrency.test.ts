@@ -9,7 +9,7 @@ import { waitUntil } from '../helpers/daemon.js';
 import { makeImage } from '../helpers/images.js';
 import { show, tsd } from '../helpers/remote-cli.js';
 import { call, digest, location, withQuery } from './http.js';
-import { startTsRegistry, type TsRegistry } from './serve.js';
+import { startTsRegistry, type TsRegistry } from '../helpers/ts-registry.js';
 import { storageProblems } from './storage-check.js';
 
 const servers: TsRegistry[] = [];

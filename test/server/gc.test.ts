@@ -6,7 +6,7 @@ import { makeRoot, makeSandbox, manifestDigestFromStore } from '../helpers/cli.j
 import { makeImage } from '../helpers/images.js';
 import { show, tsd } from '../helpers/remote-cli.js';
 import { call, digest } from './http.js';
-import { startTsRegistry } from './serve.js';
+import { startTsRegistry } from '../helpers/ts-registry.js';
 
 describe('registry gc', () => {
   it('removes an orphan blob and a deleted manifest\'s blobs, keeps what tagged images need', async () => {

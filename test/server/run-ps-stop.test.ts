@@ -8,7 +8,7 @@ import { loadFixture, makeRoot, makeSandbox, requireTool } from '../helpers/cli.
 import { freePort } from '../helpers/daemon.js';
 import { show, tsd } from '../helpers/remote-cli.js';
 import { skopeoInspect } from '../helpers/skopeo.js';
-import { startTsRegistry } from './serve.js';
+import { startTsRegistry } from '../helpers/ts-registry.js';
 
 const started: Array<{ root: string; id: string }> = [];
 afterAll(async () => {

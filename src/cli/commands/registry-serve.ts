@@ -1,9 +1,15 @@
-/** `ts-docker registry serve`: the built-in registry in the foreground, one log line per request. */
+/**
+ * `ts-docker registry serve [CONFIG]`: the built-in registry in the foreground, one log line per
+ * request. Settings come from docker-registry's `config.yml` (CONFIG), then the `REGISTRY_*`
+ * environment overrides, then flags, each overriding the one before.
+ */
 import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { InvalidArgumentError } from '../../errors.js';
+import { DEFAULT_REALM, checkSettings, mergeSettings, readConfigFile, settingsFromEnv } from '../../server/config-file.js';
+import type { RegistrySettings } from '../../server/config-file.js';
 import { parseAddr, startRegistryServer } from '../../server/index.js';
 import { out } from '../context.js';
 
@@ -12,14 +18,28 @@ export function defaultRegistryRoot(env: NodeJS.ProcessEnv = process.env): strin
   return join(env['XDG_DATA_HOME'] || join(homedir(), '.local', 'share'), 'ts-docker-registry');
 }
 
+/** The address the registry listens on when nothing says otherwise (loopback: see the README). */
+export const DEFAULT_ADDR = '127.0.0.1:5000';
+
 /** What the foreground server needs. */
-export interface ServeOptions {
+export interface ServeOptions extends RegistrySettings {
   addr: string;
   root: string;
   chunkMinLength?: string | undefined;
-  tlsCert?: string | undefined;
-  tlsKey?: string | undefined;
 }
+
+/** Writes a warning line on stderr. */
+export function warn(text: string): void {
+  process.stderr.write(`warning: ${text}\n`);
+}
+
+/** The one warning line about ignored settings (`sources` maps where they came from to their names). */
+export function warnIgnored(sources: Array<[string, string[]]>): void {
+  const parts = sources.filter(([, keys]) => keys.length > 0).map(([from, keys]) => `${keys.join(', ')} (${from})`);
+  if (parts.length > 0) warn(`ignoring settings the built-in registry does not support: ${parts.join('; ')}`);
+}
+
+const isLoopback = (host: string): boolean => /^127\.|^::1$|^localhost$/i.test(host);
 
 /** Serves until SIGINT/SIGTERM (shared by `registry serve` and `run registry` without -d). */
 export async function serveForeground(opts: ServeOptions): Promise<void> {
@@ -33,12 +53,22 @@ export async function serveForeground(opts: ServeOptions): Promise<void> {
   if (chunkMinLength !== undefined && !(Number.isInteger(chunkMinLength) && chunkMinLength > 0)) {
     throw new InvalidArgumentError(`invalid --chunk-min-length ${opts.chunkMinLength}`);
   }
-  if ((opts.tlsCert === undefined) !== (opts.tlsKey === undefined)) throw new InvalidArgumentError('--tls-cert and --tls-key go together');
-  const tls = opts.tlsCert && opts.tlsKey ? { cert: await readFile(opts.tlsCert), key: await readFile(opts.tlsKey) } : undefined;
+  if ((opts.tlsCert === undefined) !== (opts.tlsKey === undefined)) {
+    throw new InvalidArgumentError('TLS needs both a certificate and its key (--tls-cert with --tls-key, http.tls.certificate with http.tls.key, REGISTRY_HTTP_TLS_CERTIFICATE with REGISTRY_HTTP_TLS_KEY)');
+  }
+  if (opts.realm !== undefined && opts.htpasswd === undefined) {
+    throw new InvalidArgumentError('a realm needs an htpasswd file (--htpasswd FILE, auth.htpasswd.path or REGISTRY_AUTH_HTPASSWD_PATH)');
+  }
+  const tls = opts.tlsCert && opts.tlsKey ? { cert: await readPem(opts.tlsCert, 'certificate'), key: await readPem(opts.tlsKey, 'key') } : undefined;
+  const auth = opts.htpasswd === undefined ? undefined : { htpasswd: resolve(opts.htpasswd), realm: opts.realm ?? DEFAULT_REALM };
   const root = resolve(opts.root);
-  const srv = await startRegistryServer({ ...addr, root, chunkMinLength, tls, log: (line) => out(`${line}\n`) });
+  const srv = await startRegistryServer({ ...addr, root, chunkMinLength, tls, auth, log: (line) => out(`${line}\n`) });
   const shown = srv.host.includes(':') ? `[${srv.host}]` : srv.host;
-  out(`ts-docker registry listening on ${shown}:${srv.port} (${tls ? 'https' : 'http'}, storage ${root})\n`);
+  out(`ts-docker registry listening on ${shown}:${srv.port} (${tls ? 'https' : 'http'}, ${auth ? `htpasswd auth, realm "${auth.realm}"` : 'no auth'}, storage ${root})\n`);
+  if (!isLoopback(srv.host)) {
+    if (!auth) warn(`${shown}:${srv.port} is reachable from other machines without auth: anyone who can reach it can push, pull and delete images (add --htpasswd)`);
+    else if (!tls) warn(`${shown}:${srv.port} takes Basic auth over plain HTTP: passwords cross the network readable (add --tls-cert/--tls-key)`);
+  }
   await new Promise<void>((done) => {
     const stop = (): void => {
       process.off('SIGINT', stop);
@@ -50,10 +80,36 @@ export async function serveForeground(opts: ServeOptions): Promise<void> {
   });
 }
 
-/** Runs `registry serve`. */
-export default async function run(cmd: Command): Promise<void> {
-  const opts = cmd.opts<{ addr: string; root?: string; chunkMinLength?: string; tlsCert?: string; tlsKey?: string }>();
+/** Reads a PEM file, naming it when it cannot be read. */
+async function readPem(file: string, what: string): Promise<Buffer> {
+  try {
+    return await readFile(file);
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    throw new InvalidArgumentError(`TLS ${what} ${file}: ${err.code === 'ENOENT' ? 'no such file' : err.message}`);
+  }
+}
+
+interface Flags {
+  addr?: string;
+  root?: string;
+  chunkMinLength?: string;
+  tlsCert?: string;
+  tlsKey?: string;
+  htpasswd?: string;
+  realm?: string;
+}
+
+/** Runs `registry serve [CONFIG]`. */
+export default async function run(cmd: Command, config?: string): Promise<void> {
+  const flags = cmd.opts<Flags>();
   // `--root` after `registry serve` is parsed by the program's global `--root` too: here it names the registry's storage.
-  const root = opts.root ?? cmd.optsWithGlobals<{ root?: string }>().root ?? defaultRegistryRoot();
-  await serveForeground({ ...opts, root });
+  const root = flags.root ?? cmd.optsWithGlobals<{ root?: string }>().root;
+  const file = config === undefined ? { settings: {}, ignored: [] } : await readConfigFile(config);
+  const env = settingsFromEnv(process.env);
+  warnIgnored([[config ?? '', file.ignored], ['environment', env.ignored]]);
+  const { addr, tlsCert, tlsKey, htpasswd, realm } = flags;
+  const s = mergeSettings(file.settings, env.settings, { addr, root, tlsCert, tlsKey, htpasswd, realm });
+  checkSettings(s);
+  await serveForeground({ ...s, addr: s.addr ?? DEFAULT_ADDR, root: s.root ?? defaultRegistryRoot(), chunkMinLength: flags.chunkMinLength });
 }

@@ -1,0 +1,182 @@
+/**
+ * The built-in registry's settings from docker-registry's own configuration: its `config.yml`
+ * (YAML, hence the `yaml` package) and the `REGISTRY_*` environment overrides the `registry`
+ * image takes. Only the keys below are read; settings that would change who may access the
+ * registry or where its data lives, and that we cannot honour, are refused; the rest is ignored
+ * and reported, for the caller to warn about.
+ */
+import { readFile } from 'node:fs/promises';
+import { parse } from 'yaml';
+import { InvalidArgumentError } from '../errors.js';
+
+/** What the registry can be configured with (paths as written: relative ones are relative to the working directory). */
+export interface RegistrySettings {
+  /** `auth.htpasswd` present, or `REGISTRY_AUTH=htpasswd`: auth is asked for (then a file must be named). */
+  auth?: 'htpasswd' | undefined;
+  /** `http.addr`, `REGISTRY_HTTP_ADDR`. */
+  addr?: string | undefined;
+  /** `http.tls.certificate`, `REGISTRY_HTTP_TLS_CERTIFICATE`. */
+  tlsCert?: string | undefined;
+  /** `http.tls.key`, `REGISTRY_HTTP_TLS_KEY`. */
+  tlsKey?: string | undefined;
+  /** `auth.htpasswd.path`, `REGISTRY_AUTH_HTPASSWD_PATH`. */
+  htpasswd?: string | undefined;
+  /** `auth.htpasswd.realm`, `REGISTRY_AUTH_HTPASSWD_REALM`. */
+  realm?: string | undefined;
+  /** `storage.filesystem.rootdirectory`, `REGISTRY_STORAGE_FILESYSTEM_ROOTDIRECTORY`. */
+  root?: string | undefined;
+}
+
+/** Settings read from one source, and the keys (or variables) of it that were ignored. */
+export interface LoadedSettings {
+  settings: RegistrySettings;
+  ignored: string[];
+}
+
+/** The realm of the Basic challenge when none is configured. */
+export const DEFAULT_REALM = 'ts-docker registry';
+
+/** `storage` keys that are not a storage driver (docker-registry's configuration reference). */
+const STORAGE_OPTIONS = ['delete', 'maintenance', 'cache', 'redirect', 'tag'];
+
+const isMap = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** Later sources win, key by key (file < environment < flags); undefined never overrides. */
+export function mergeSettings(...layers: RegistrySettings[]): RegistrySettings {
+  const out: RegistrySettings = {};
+  for (const layer of layers) {
+    for (const [k, v] of Object.entries(layer)) if (v !== undefined) Object.assign(out, { [k]: v });
+  }
+  return out;
+}
+
+/** Refuses settings that ask for auth without naming the file (the server would otherwise run open). */
+export function checkSettings(s: RegistrySettings): void {
+  if (s.auth === 'htpasswd' && s.htpasswd === undefined) {
+    throw new InvalidArgumentError('htpasswd auth is asked for but no file is named: set auth.htpasswd.path, REGISTRY_AUTH_HTPASSWD_PATH or --htpasswd');
+  }
+}
+
+/** The settings of a parsed `config.yml` document; `source` names it in errors. */
+export function settingsFromConfig(doc: unknown, source: string): LoadedSettings {
+  if (doc === null || doc === undefined) return { settings: {}, ignored: [] };
+  if (!isMap(doc)) throw new InvalidArgumentError(`${source}: expected a YAML mapping (docker-registry's config.yml format)`);
+  const settings: RegistrySettings = {};
+  const ignored: string[] = [];
+  const str = (v: unknown, key: string): string | undefined => {
+    if (v === undefined || v === null) return undefined;
+    if (typeof v !== 'string') throw new InvalidArgumentError(`${source}: ${key} must be a string`);
+    return v;
+  };
+  const refuse = (key: string, why: string): never => {
+    throw new InvalidArgumentError(`${source}: ${key} is not supported: ${why}`);
+  };
+  for (const [key, value] of Object.entries(doc)) {
+    if (key === 'version') continue;
+    if (key === 'http' && isMap(value)) {
+      for (const [k, v] of Object.entries(value)) {
+        if (k === 'addr') settings.addr = str(v, 'http.addr');
+        else if (k === 'tls' && (v === null || isMap(v))) {
+          for (const [t, tv] of Object.entries(v ?? {})) {
+            if (t === 'certificate') settings.tlsCert = str(tv, 'http.tls.certificate');
+            else if (t === 'key') settings.tlsKey = str(tv, 'http.tls.key');
+            else refuse(`http.tls.${t}`, "ts-docker's registry takes only http.tls.certificate and http.tls.key");
+          }
+        } else ignored.push(`http.${k}`);
+      }
+    } else if (key === 'auth') {
+      // docker-registry accepts `auth: htpasswd` (a type without parameters) as well as a mapping.
+      const auth = typeof value === 'string' ? { [value]: {} } : value ?? {};
+      if (!isMap(auth)) throw new InvalidArgumentError(`${source}: auth must be a mapping`);
+      for (const [kind, params] of Object.entries(auth)) {
+        if (kind !== 'htpasswd') refuse(`auth.${kind}`, "ts-docker's registry has htpasswd (Basic) auth only");
+        if (params !== null && !isMap(params)) throw new InvalidArgumentError(`${source}: auth.htpasswd must be a mapping`);
+        settings.auth = 'htpasswd';
+        for (const [k, v] of Object.entries(params ?? {})) {
+          if (k === 'realm') settings.realm = str(v, 'auth.htpasswd.realm');
+          else if (k === 'path') settings.htpasswd = str(v, 'auth.htpasswd.path');
+          else ignored.push(`auth.htpasswd.${k}`);
+        }
+      }
+    } else if (key === 'storage' && isMap(value)) {
+      for (const [k, v] of Object.entries(value)) {
+        if (k === 'filesystem' && (v === null || isMap(v))) {
+          for (const [f, fv] of Object.entries(v ?? {})) {
+            if (f === 'rootdirectory') settings.root = str(fv, 'storage.filesystem.rootdirectory');
+            else ignored.push(`storage.filesystem.${f}`);
+          }
+        } else if (STORAGE_OPTIONS.includes(k)) ignored.push(`storage.${k}`);
+        else refuse(`storage.${k}`, "ts-docker's registry stores on the local filesystem only (storage.filesystem)");
+      }
+    } else if (key === 'proxy') {
+      refuse('proxy', "ts-docker's registry is not a pull-through cache");
+    } else {
+      ignored.push(key);
+    }
+  }
+  return { settings, ignored };
+}
+
+/** Reads docker-registry's `config.yml` (`registry serve CONFIG`); a missing file or bad YAML is one clear line. */
+export async function readConfigFile(file: string): Promise<LoadedSettings> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    throw new InvalidArgumentError(`registry configuration ${file}: ${err.code === 'ENOENT' ? 'no such file' : err.message}`);
+  }
+  let doc: unknown;
+  try {
+    doc = parse(text);
+  } catch (e) {
+    throw new InvalidArgumentError(`registry configuration ${file} is not valid YAML: ${(e as Error).message.split('\n')[0]!.replace(/:$/, '')}`);
+  }
+  return settingsFromConfig(doc, file);
+}
+
+/** The variables the built-in registry reads, and the setting each one sets. */
+export const REGISTRY_ENV: Readonly<Record<string, Exclude<keyof RegistrySettings, 'auth'>>> = {
+  REGISTRY_HTTP_ADDR: 'addr',
+  REGISTRY_HTTP_TLS_CERTIFICATE: 'tlsCert',
+  REGISTRY_HTTP_TLS_KEY: 'tlsKey',
+  REGISTRY_AUTH_HTPASSWD_REALM: 'realm',
+  REGISTRY_AUTH_HTPASSWD_PATH: 'htpasswd',
+  REGISTRY_STORAGE_FILESYSTEM_ROOTDIRECTORY: 'root',
+};
+
+/**
+ * docker-registry's environment overrides (`REGISTRY_` + the config path in capitals, joined by
+ * `_`), for the keys above. `REGISTRY_AUTH=htpasswd` picks the auth type as the registry image's
+ * documentation shows; another auth type, TLS option or storage driver is refused; other
+ * `REGISTRY_*` variables are returned as ignored.
+ */
+export function settingsFromEnv(env: NodeJS.ProcessEnv): LoadedSettings {
+  const settings: RegistrySettings = {};
+  const ignored: string[] = [];
+  const refuse = (name: string, why: string): never => {
+    throw new InvalidArgumentError(`${name} is not supported: ${why}`);
+  };
+  for (const [name, value] of Object.entries(env)) {
+    if (!name.startsWith('REGISTRY_') || value === undefined) continue;
+    const known = REGISTRY_ENV[name];
+    if (known) settings[known] = value;
+    // podman, skopeo and buildah read REGISTRY_AUTH_FILE (containers-auth.json(5)): a client setting
+    // that is often exported in shells, not one of the registry's (docker-registry refuses to start on it).
+    else if (name === 'REGISTRY_AUTH_FILE') continue;
+    else if (name === 'REGISTRY_AUTH') {
+      if (value !== 'htpasswd') refuse(`${name}=${value}`, "ts-docker's registry has htpasswd (Basic) auth only");
+      settings.auth = 'htpasswd';
+    } else if (name.startsWith('REGISTRY_AUTH_')) refuse(name, "ts-docker's registry has htpasswd (Basic) auth only");
+    else if (name.startsWith('REGISTRY_HTTP_TLS_')) refuse(name, "ts-docker's registry takes only REGISTRY_HTTP_TLS_CERTIFICATE and REGISTRY_HTTP_TLS_KEY");
+    else if (name === 'REGISTRY_STORAGE') {
+      if (value !== 'filesystem') refuse(`${name}=${value}`, "ts-docker's registry stores on the local filesystem only");
+    } else if (name.startsWith('REGISTRY_STORAGE_') && !name.startsWith('REGISTRY_STORAGE_FILESYSTEM_')) {
+      const option = name.slice('REGISTRY_STORAGE_'.length).split('_')[0]!.toLowerCase();
+      if (STORAGE_OPTIONS.includes(option)) ignored.push(name);
+      else refuse(name, "ts-docker's registry stores on the local filesystem only");
+    } else if (name.startsWith('REGISTRY_PROXY_')) refuse(name, "ts-docker's registry is not a pull-through cache");
+    else ignored.push(name);
+  }
+  return { settings, ignored: ignored.sort() };
+}
