@@ -6,7 +6,7 @@ import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { Credentials } from '../transport/auth.js';
-import { ConfigFileError } from './errors.js';
+import { ConfigFileError, jsonSyntaxReason } from './errors.js';
 import { sameRegistry } from './registry-key.js';
 
 /** One `auths` entry as docker writes it (`auth` is base64 of `user:password`). */
@@ -45,7 +45,8 @@ export async function readDockerConfig(path: string): Promise<DockerConfigFile |
     if (!doc || typeof doc !== 'object' || Array.isArray(doc)) throw new Error('not a JSON object');
     return doc as DockerConfigFile;
   } catch (err) {
-    throw new ConfigFileError(path, `${path} is not valid JSON: ${(err as Error).message}`, { cause: err });
+    // Not the parser's message alone, nor the error as a cause: V8 quotes the file around the fault.
+    throw new ConfigFileError(path, `${path} is not valid JSON: ${jsonSyntaxReason(err)}`);
   }
 }
 

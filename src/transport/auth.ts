@@ -20,7 +20,8 @@ export type CredentialProvider = (host: string) => Promise<Credentials | undefin
 /** What a token fetch needs to do its own HTTP request (so this file stays free of undici). */
 export type TokenFetcher = (
   url: string,
-  init: { method: 'GET' | 'POST'; headers: Record<string, string>; body?: string },
+  // `registry`: the host whose token this is; its TLS trust (certs.d) applies to the token service too.
+  init: { method: 'GET' | 'POST'; headers: Record<string, string>; body?: string; registry: string },
 ) => Promise<{ status: number; json: () => Promise<unknown>; text: () => Promise<string> }>;
 
 interface CachedToken {
@@ -39,7 +40,7 @@ export class AuthError extends TsDockerError {
 export class Authenticator {
   private readonly challenges = new Map<string, Challenge>();
   private readonly tokens = new Map<string, CachedToken>();
-  private readonly pending = new Map<string, Promise<CachedToken>>();
+  private readonly pending = new Map<string, Promise<CachedToken | undefined>>();
   private readonly viaHttps = new Set<string>();
   private readonly refreshTokens = new Map<string, string>();
   /** Ask token services for a refresh token too (docker's `offline_token`, used by login). */
@@ -87,11 +88,15 @@ export class Authenticator {
       this.pending.set(key, p);
     }
     const token = await p;
+    // No token for anonymous access (the token service wants a login): send the request without
+    // one, so that the registry's own 401 says what is missing.
+    if (!token) return undefined;
     this.tokens.set(key, token);
     return token.header;
   }
 
-  private async bearer(host: string, c: Challenge, scope: string): Promise<CachedToken> {
+  /** A token for `scope`; undefined when the token service refuses an anonymous client. */
+  private async bearer(host: string, c: Challenge, scope: string): Promise<CachedToken | undefined> {
     const realm = c.params['realm'];
     if (!realm) throw new AuthError(`registry ${host} asked for a bearer token without a realm`);
     const cred = await this.credentials(host);
@@ -107,7 +112,7 @@ export class Authenticator {
       const form = new URLSearchParams({ grant_type: 'refresh_token', refresh_token: cred.identityToken, client_id: 'ts-docker' });
       if (service) form.set('service', service);
       if (scope) form.set('scope', scope);
-      res = await this.fetchToken(realm, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: form.toString() });
+      res = await this.fetchToken(realm, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: form.toString(), registry: host });
     } else {
       const url = new URL(realm);
       if (service) url.searchParams.set('service', service);
@@ -122,9 +127,18 @@ export class Authenticator {
         }
         headers['authorization'] = `Basic ${Buffer.from(`${cred.username}:${cred.password ?? ''}`).toString('base64')}`;
       }
-      res = await this.fetchToken(url.toString(), { method: 'GET', headers });
+      res = await this.fetchToken(url.toString(), { method: 'GET', headers, registry: host });
     }
-    if (res.status === 401 || res.status === 403) throw new AuthError(`unauthorized: incorrect username or password for ${host}`);
+    if (res.status >= 400) await res.text().catch(() => '');
+    if (res.status === 401 || res.status === 403) {
+      // Token services that serve logged-in users only (GitLab, Harbor or ACR with anonymous access
+      // off) refuse anonymous token requests: that is "log in", not "wrong password".
+      if (!cred?.identityToken && !cred?.username) return undefined;
+      if (cred?.identityToken) {
+        throw new AuthError(`unauthorized: the token service of ${host} refused the stored identity token (expired or revoked): log in again with: ts-docker login ${host}`);
+      }
+      throw new AuthError(`unauthorized: incorrect username or password for ${host}`);
+    }
     if (res.status >= 400) throw new AuthError(`token service for ${host} answered ${res.status}`);
     const body = (await res.json()) as { token?: string; access_token?: string; expires_in?: number; refresh_token?: string };
     if (typeof body.refresh_token === 'string' && body.refresh_token) this.refreshTokens.set(host, body.refresh_token);

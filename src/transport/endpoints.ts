@@ -5,7 +5,7 @@
  * certificate verification from then on, as docker does for insecure registries.
  */
 import { Readable } from 'node:stream';
-import { Agent } from 'undici';
+import { Agent } from './undici.js';
 import type { Dispatcher } from 'undici';
 import type { TlsError } from './tls.js';
 import { clientCertError, explainTlsFailure, readHostCerts, requiresClientCert, secureContextFor } from './tls.js';
@@ -63,12 +63,16 @@ export class Endpoints {
     return { connections: this.opts.connections, keepAliveTimeout: 10_000, connect: { timeout: 30_000 } };
   }
 
-  /** The HTTPS agent of a host: verified against system CAs + certs.d, or unverified for an insecure registry. */
-  private tlsAgent(host: string, verify: boolean): Agent {
-    const key = `${verify ? 'verify' : 'insecure'} ${host}`;
+  /**
+   * The HTTPS agent of a host: verified against system CAs + certs.d, or unverified for an
+   * insecure registry. `trustAs`: also what certs.d holds for that registry host (its token service).
+   */
+  private tlsAgent(host: string, verify: boolean, trustAs?: string): Agent {
+    const also = trustAs && trustAs !== host ? trustAs : undefined;
+    const key = `${verify ? 'verify' : 'insecure'} ${host}${also ? ` as ${also}` : ''}`;
     let agent = this.agents.get(key);
     if (!agent) {
-      const secureContext = secureContextFor(this.opts.certsDirs, host);
+      const secureContext = secureContextFor(this.opts.certsDirs, host, undefined, also);
       agent = new Agent({ ...this.poolOptions(), connect: { timeout: 30_000, secureContext, rejectUnauthorized: verify } });
       this.agents.set(key, agent);
     }
@@ -78,11 +82,12 @@ export class Endpoints {
   /**
    * Sends through the right dispatcher; returns the response and the URL it really went to.
    * `bodyless`: the request can be sent twice (needed to try HTTPS after a plain-HTTP attempt).
+   * `trustAs`: a registry host whose certs.d also applies (for its token service).
    */
-  async send(url: string, bodyless: boolean, send: Send): Promise<{ res: Dispatcher.ResponseData; url: string }> {
+  async send(url: string, bodyless: boolean, trustAs: string | undefined, send: Send): Promise<{ res: Dispatcher.ResponseData; url: string }> {
     const u = new URL(url);
     if (u.protocol === 'http:' && this.upgraded.has(u.host)) u.protocol = 'https:';
-    if (u.protocol === 'https:') return { res: await send(u.href, this.tlsAgent(u.host, !this.upgraded.has(u.host))), url: u.href };
+    if (u.protocol === 'https:') return { res: await send(u.href, this.tlsAgent(u.host, !this.upgraded.has(u.host), trustAs)), url: u.href };
     if (this.settled.has(u.host) || !bodyless) return { res: await send(url, this.plain), url };
     // First contact with an insecure registry: plain HTTP first (no extra request for the usual
     // plain-HTTP registry), HTTPS without verification when the answer says the port speaks TLS.

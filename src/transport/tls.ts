@@ -94,9 +94,21 @@ function readOrUndefined(path: string): string | undefined {
   }
 }
 
-/** One secure context for a host (made once: building it from ~300 CAs costs tens of ms per connection otherwise). */
-export function secureContextFor(certsDirs: readonly string[], host: string, maxVersion?: 'TLSv1.2'): SecureContext {
+/**
+ * One secure context for a host (made once: building it from ~300 CAs costs tens of ms per
+ * connection otherwise). `alsoTrust`: a registry host whose certs.d CAs are trusted too and whose
+ * client certificate is used when `host` has none (a registry's token service, as docker does).
+ */
+export function secureContextFor(certsDirs: readonly string[], host: string, maxVersion?: 'TLSv1.2', alsoTrust?: string): SecureContext {
   const certs = readHostCerts(certsDirs, host);
+  if (alsoTrust) {
+    const registry = readHostCerts(certsDirs, alsoTrust);
+    certs.ca.push(...registry.ca);
+    if (certs.cert === undefined && registry.cert !== undefined) {
+      certs.cert = registry.cert;
+      certs.key = registry.key;
+    }
+  }
   try {
     return createSecureContext({
       ca: [...systemRoots(), ...certs.ca],

@@ -5,7 +5,7 @@
  */
 import type { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { request } from 'undici';
+import { request } from './undici.js';
 import type { CredentialProvider } from './auth.js';
 import { Authenticator } from './auth.js';
 import { parseChallenges } from './challenge.js';
@@ -28,6 +28,8 @@ export interface HttpRequest {
   /** Retry network errors and 5xx/429 (default: GET, HEAD, DELETE; PUT when its body can be made again). */
   idempotent?: boolean;
   signal?: AbortSignal;
+  /** A registry host whose certs.d (CAs, client certificate) this request also uses: for its token service. */
+  trustAs?: string;
 }
 
 /** A response; the body must be consumed or dumped by the caller. */
@@ -72,7 +74,9 @@ export class Transport {
     this.endpoints = new Endpoints({ certsDirs: opts.certsDirs ?? ['/etc/docker/certs.d'], connections: opts.connections ?? 16 });
     this.policy = { ...DEFAULT_RETRY, ...opts.retry };
     this.auth = new Authenticator(opts.credentials ?? (async () => undefined), async (url, init) => {
-      const res = await this.raw({ method: init.method, url, headers: init.headers, body: init.body }, undefined);
+      // As docker does, the token service is reached with the registry's TLS settings (a GitLab or
+      // Harbor token service signed by the same private CA works with the registry's certs.d alone).
+      const res = await this.raw({ method: init.method, url, headers: init.headers, body: init.body, trustAs: init.registry }, undefined);
       return { status: res.status, json: () => res.body.json(), text: () => res.body.text() };
     });
   }
@@ -88,7 +92,7 @@ export class Transport {
     if (authorization) headers['authorization'] = authorization;
     const body = typeof req.body === 'function' ? req.body() : req.body;
     try {
-      const { res, url } = await this.endpoints.send(req.url, body === undefined, (target, dispatcher) => request(target, {
+      const { res, url } = await this.endpoints.send(req.url, body === undefined, req.trustAs, (target, dispatcher) => request(target, {
         method: req.method,
         headers,
         body: body ?? null,

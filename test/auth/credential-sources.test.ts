@@ -46,13 +46,13 @@ it('ts-docker\'s credentials file: set, get, remove, and mode 0600 even over a l
   await writeFile(join(dir, 'credentials.json'), '{}');
   await chmod(join(dir, 'credentials.json'), 0o644);
   const f = new CredentialsFile(dir);
-  f.set('127.0.0.1:5000', { username: 'a', password: 'b' });
+  await f.set('127.0.0.1:5000', { username: 'a', password: 'b' });
   expect((await stat(f.path)).mode & 0o777).toBe(0o600);
   expect(f.get('127.0.0.1:5000')).toEqual({ username: 'a', password: 'b' });
-  f.set(DOCKER_HUB_KEY, { username: 'a', identityToken: 't' });
+  await f.set(DOCKER_HUB_KEY, { username: 'a', identityToken: 't' });
   expect(f.get(DOCKER_HUB_KEY)).toEqual({ username: 'a', identityToken: 't' });
-  expect(f.remove('127.0.0.1:5000')).toBe(true);
-  expect(f.remove('127.0.0.1:5000')).toBe(false);
+  expect(await f.remove('127.0.0.1:5000')).toBe(true);
+  expect(await f.remove('127.0.0.1:5000')).toBe(false);
   expect(f.get('127.0.0.1:5000')).toBeUndefined();
 });
 

@@ -2,8 +2,8 @@
 import type { Command } from 'commander';
 import { loadSettings } from '../../config/settings.js';
 import { InterruptedError, InvalidArgumentError } from '../../errors.js';
-import { login, storedLogin } from '../../ops/login.js';
-import type { Credentials } from '../../transport/auth.js';
+import type { SavedTo } from '../../config/credentials.js';
+import { LoginError, login, storedLogin } from '../../ops/login.js';
 import { globalsOf, out } from '../context.js';
 
 interface Opts {
@@ -29,6 +29,8 @@ async function readAll(stream: NodeJS.ReadableStream): Promise<string> {
 /** Reads a line from the terminal; `hidden` echoes nothing (for the password). */
 function prompt(question: string, hidden: boolean): Promise<string> {
   const stdin = process.stdin;
+  // Echo off before the prompt shows: what is typed as soon as it appears must not be echoed.
+  stdin.setRawMode?.(true);
   process.stdout.write(question);
   return new Promise((resolve, reject) => {
     let line = '';
@@ -53,7 +55,6 @@ function prompt(question: string, hidden: boolean): Promise<string> {
         }
       }
     };
-    stdin.setRawMode?.(true);
     stdin.resume();
     stdin.on('data', onData);
   });
@@ -70,28 +71,39 @@ export default async function run(cmd: Command, server: string | undefined, opts
   if (password !== undefined) process.stderr.write('WARNING! Using --password via the CLI is insecure. Use --password-stdin.\n');
   if (opts.passwordStdin) password = (await readAll(process.stdin)).replace(/\n$/, '').replace(/\r$/, '');
 
-  let cred: Credentials | undefined;
+  let saved: SavedTo | undefined;
+  let defaultUsername: string | undefined;
   if (opts.username === undefined && password === undefined) {
     // docker first tries what is already stored for the server.
     const existing = await storedLogin(server, common);
     if (existing) {
       out('Authenticating with existing credentials...\n');
-      cred = existing;
+      defaultUsername = existing.username;
+      try {
+        saved = await login(server, existing, common);
+      } catch (err) {
+        if (!(err instanceof LoginError)) throw err;
+        // docker: a refused stored login is reported, then the user is asked as if there was none.
+        process.stderr.write('Stored credentials invalid or expired\n');
+      }
     }
   }
-  if (!cred) {
+  if (!saved) {
     const interactive = !!process.stdin.isTTY && !opts.passwordStdin;
     let username = opts.username;
     if (username === undefined || (password === undefined && !opts.passwordStdin)) {
       if (!interactive) throw new InvalidArgumentError('Cannot perform an interactive login from a non TTY device');
-      if (username === undefined) username = (await prompt('Username: ', false)).trim();
+      if (username === undefined) {
+        username = (await prompt(defaultUsername ? `Username (${defaultUsername}): ` : 'Username: ', false)).trim() || defaultUsername;
+        // docker refuses an empty username before asking for the password.
+        if (!username) throw new InvalidArgumentError('Non-null Username Required');
+      }
       if (password === undefined) password = await prompt('Password: ', true);
     }
     if (!username) throw new InvalidArgumentError('Non-null Username Required');
     if (!password) throw new InvalidArgumentError('Password Required');
-    cred = { username, password };
+    saved = await login(server, { username, password }, common);
   }
-  const saved = await login(server, cred, common);
   if (saved.kind === 'file') process.stderr.write(unencryptedWarning(saved.path));
   out('Login Succeeded\n');
 }

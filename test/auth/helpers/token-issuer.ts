@@ -9,6 +9,7 @@ import { X509Certificate, createPrivateKey, randomBytes, sign } from 'node:crypt
 import type { KeyObject } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Pair } from './pki.js';
 
@@ -35,6 +36,10 @@ export interface IssuerOptions {
   refreshTokens?: boolean;
   /** Actions anonymous clients get (default pull). */
   anonymousActions?: string[];
+  /** Answer anonymous token requests with 401, as token services of logged-in-only registries do. */
+  refuseAnonymous?: boolean;
+  /** Serve HTTPS with this certificate; the realm then names `tlsName` (a name in the certificate). */
+  tls?: Pair & { tlsName: string };
 }
 
 /** A running issuer. */
@@ -103,6 +108,7 @@ export async function startTokenIssuer(signer: Pair, opts: IssuerOptions): Promi
       account = user;
       grant = 'basic';
     }
+    if (!account && opts.refuseAnonymous) return deny(res, 401, 'authentication required');
     if (params.get('service') !== opts.service) return deny(res, 400, 'wrong service');
     const scopes = params.getAll('scope').flatMap((s) => s.split(' ')).filter(Boolean);
     const allowed = account ? ['pull', 'push'] : (opts.anonymousActions ?? ['pull']);
@@ -129,14 +135,17 @@ export async function startTokenIssuer(signer: Pair, opts: IssuerOptions): Promi
     res.end(JSON.stringify(body));
   };
 
-  const server: Server = createServer((req, res) => {
+  const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
     handle(req, res).catch((err: Error) => deny(res, 500, err.message));
-  });
+  };
+  const server: Server = opts.tls
+    ? createHttpsServer({ cert: await readFile(opts.tls.cert), key: await readFile(opts.tls.key) }, onRequest)
+    : createServer(onRequest);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
   const addr = server.address();
   const port = typeof addr === 'object' && addr ? addr.port : 0;
   return {
-    realm: `http://127.0.0.1:${port}/token`,
+    realm: opts.tls ? `https://${opts.tls.tlsName}:${port}/token` : `http://127.0.0.1:${port}/token`,
     issued,
     requests,
     refreshTokens,
