@@ -15,6 +15,13 @@ const NODE_ARCH: Record<string, string> = {
   loong64: 'loong64',
 };
 
+/** Go's GOOS values (containerd's isKnownOS). */
+const KNOWN_OS = new Set('aix android darwin dragonfly freebsd hurd illumos ios js linux nacl netbsd openbsd plan9 solaris windows zos'.split(' '));
+/** Go's GOARCH values (containerd's isKnownArch). */
+const KNOWN_ARCH = new Set(
+  '386 amd64 amd64p32 arm armbe arm64 arm64be ppc64 ppc64le loong64 mips mipsle mips64 mips64le mips64p32 mips64p32le ppc riscv riscv64 s390 s390x sparc sparc64 wasm'.split(' '),
+);
+
 /** The platform images are run on here; images are Linux images even on other hosts. */
 export function hostPlatform(): Platform {
   const architecture = NODE_ARCH[process.arch] ?? process.arch;
@@ -28,7 +35,13 @@ export function parsePlatform(spec: string): Platform {
     throw new InvalidArgumentError(`"${spec}": unknown operating system or architecture: invalid argument`);
   }
   const [a, b, c] = parts as [string, string?, string?];
-  const p: Platform = b === undefined ? { os: 'linux', architecture: a } : { os: a, architecture: b };
+  let p: Platform;
+  if (b !== undefined) p = { os: a, architecture: b };
+  // One part, as containerd's platforms.Parse reads it: an OS gets this machine's architecture,
+  // an architecture gets linux, anything else is refused.
+  else if (KNOWN_OS.has(a)) p = { ...hostPlatform(), os: a };
+  else if (KNOWN_ARCH.has(a) || a === 'x86_64' || a === 'x86-64' || a === 'aarch64') p = { os: 'linux', architecture: a };
+  else throw new InvalidArgumentError(`"${spec}": unknown operating system or architecture: invalid argument`);
   if (c !== undefined) p.variant = c;
   return normalizePlatform(p);
 }

@@ -1,6 +1,7 @@
 /** `save`: write images to a docker-archive tar (file or stream). */
-import { createWriteStream } from 'node:fs';
-import { rename, unlink } from 'node:fs/promises';
+import { open, rename, stat, unlink } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+import { InvalidArgumentError } from '../errors.js';
 import type { Writable } from 'node:stream';
 import type { SaveImage } from '../archive/write-docker-archive.js';
 import { writeDockerArchive } from '../archive/write-docker-archive.js';
@@ -53,12 +54,31 @@ export async function save(store: Store, args: string[], out: Writable): Promise
 
 /** Writes the archive to `file` through a temp name, so a failed save leaves no half-written file. */
 export async function saveToFile(store: Store, args: string[], file: string): Promise<void> {
+  await validateOutputPath(file);
   const tmp = `${file}.ts-docker-${process.pid}.tmp`;
   try {
-    await save(store, args, createWriteStream(tmp));
+    // Opened before writing starts, so an unwritable place is a plain rejection, not a stream 'error'.
+    const fh = await open(tmp, 'w');
+    const ws = fh.createWriteStream();
+    await save(store, args, ws).catch((e: unknown) => {
+      ws.destroy();
+      throw e;
+    });
     await rename(tmp, file);
   } catch (err) {
     await unlink(tmp).catch(() => undefined);
     throw err;
   }
+}
+
+/** docker's ValidateOutputPath: the folder must exist and the path must not be a folder. */
+async function validateOutputPath(file: string): Promise<void> {
+  const dir = dirname(resolve(file));
+  const fail = (why: string): never => {
+    throw new InvalidArgumentError(`failed to save image: invalid output path: ${why}`);
+  };
+  const d = await stat(dir).catch(() => undefined);
+  if (!d) fail(`directory "${dirname(file)}" does not exist`);
+  else if (!d.isDirectory()) fail(`"${dirname(file)}" must be a directory`);
+  if ((await stat(file).catch(() => undefined))?.isDirectory()) fail(`"${file}" is a directory`);
 }

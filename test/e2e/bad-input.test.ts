@@ -128,3 +128,24 @@ describe('bad archives', () => {
     });
   }
 });
+
+describe('bad output paths and names given with a file', () => {
+  it('save -o into a folder that does not exist: docker\'s "invalid output path", no stack trace', async () => {
+    const missing = join(await makeSandbox(), 'missing-dir');
+    await expectRejected(await fixtureStore(), ['save', '-o', join(missing, 'x.tar'), 'apa000ex22'], `failed to save image: invalid output path: directory "${missing}" does not exist`);
+    expect(existsSync(missing)).toBe(false);
+  });
+
+  it('save -o naming a folder: invalid output path, the folder untouched', async () => {
+    const dir = await makeSandbox();
+    await expectRejected(await fixtureStore(), ['save', '-o', dir, 'apa000ex22'], `invalid output path: "${dir}" is a directory`);
+  });
+
+  it('import FILE with a bad name: the one-line reference error and no file-handle warning', async () => {
+    await expectRejected(await otherStore(), ['import', requireFixture(), 'BAD:1'], 'must be lowercase');
+  });
+
+  it('pull --platform bogus: unknown operating system or architecture, before any network', async () => {
+    await expectRejected(await otherStore(), ['pull', '--platform', 'bogus', '127.0.0.1:9/x:1'], '"bogus": unknown operating system or architecture');
+  });
+});
