@@ -98,6 +98,9 @@ function machine() {
     registry: version('docker-registry', ['--version']).replace(/^docker-registry\s+/, 'docker-registry '),
     openssl: version('openssl', ['version']),
     curl: version('curl', ['--version']),
+    // Set on this machine: every node process (ts-docker and `node -e ''` alike) then parses that
+    // CA file at start, ~30 ms, which weighs on every startup ratio (bench/README.md).
+    nodeExtraCaCerts: process.env.NODE_EXTRA_CA_CERTS ?? null,
   };
 }
 
@@ -119,6 +122,16 @@ async function blobSizes(root) {
   const out = new Map();
   for (const n of await readdir(dir).catch(() => [])) out.set(`sha256:${n}`, (await stat(join(dir, n))).size);
   return out;
+}
+
+/**
+ * Flushes dirty pages before a timed transfer (not timed). Each run writes GiBs (the registry's
+ * copy, each tool's pull); left to the kernel, their writeback (dirty_expire 30 s,
+ * dirty_background_ratio 10%) lands in the middle of whichever tool runs next and costs it
+ * kernel CPU on this 2-vCPU machine: pulls then took 2.6 s instead of 1.4 s in some runs.
+ */
+function settle() {
+  execFileSync('sync');
 }
 
 function count(text, re) {
@@ -182,6 +195,7 @@ async function main() {
       log(`image ${s.id}: ${s.count} x ${s.layerSize} bytes generated in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
     }
     await writeLayout(store, base);
+    settle();
 
     const transfers = images.length > 0 && ['push', 'pull', 're-push'].some((p) => phases.has(p));
     if (transfers) {
@@ -223,6 +237,7 @@ async function main() {
           for (const tool of order) {
             const repo = `bench/${tool}-${img.id}-${run}`;
             await registry.empty();
+            settle();
             const r = await pushTo(tool, repo, true);
             if (phases.has('push')) {
               add(`push/${img.id}/${tool}`, r.wall);
@@ -236,6 +251,7 @@ async function main() {
             const dest = join(work, `pull-${tool}`);
             await rm(dest, { recursive: true, force: true });
             const src = `${host}/${lastRepo}:latest`;
+            settle();
             const r = tool !== 'skopeo'
               ? await tsdOf(tool)(dest, ['pull', ...bins[tool].pull, src])
               : await skopeo(['copy', '--src-tls-verify=false', `docker://${src}`, `oci:${dest}:latest`]);
@@ -258,6 +274,7 @@ async function main() {
           const files = layers.map((l) => join(store, 'blobs', 'sha256', l.digest.slice(7)));
           add(`limit-hash/${img.id}`, (await timed('openssl', ['dgst', '-sha256', ...files])).wall);
           await registry.empty();
+          settle();
           const repo = `bench/curl-${img.id}-${run}`;
           const script = ['set -e'];
           layers.forEach((l, i) => {

@@ -33,7 +33,7 @@ export function markdown(doc) {
   const lines = [];
   const m = doc.machine;
   lines.push(`ts-docker bench, ${doc.mode} mode, ${doc.date}; ${m.cpus} x ${m.cpuModel}, ${m.memGiB} GiB RAM, ${m.kernel}; ` +
-    `node ${m.node}, ${m.skopeo}, ${m.registry}; ts-docker ${doc.revision}; 1-min load average ${doc.loadAverage.before.toFixed(1)} before, ` +
+    `node ${m.node}${m.nodeExtraCaCerts ? ` (NODE_EXTRA_CA_CERTS=${m.nodeExtraCaCerts})` : ''}, ${m.skopeo}, ${m.registry}; ts-docker ${doc.revision}; 1-min load average ${doc.loadAverage.before.toFixed(1)} before, ` +
     `${doc.loadAverage.after.toFixed(1)} after; medians of ${doc.runs} alternating runs (min-max), seconds.`);
   if (doc.tsdArgs.push.length || doc.tsdArgs.pull.length || doc.tsdBin !== 'bin/ts-docker.js') {
     lines.push('', `ts-docker: \`${doc.tsdBin}\`, push args \`${doc.tsdArgs.push.join(' ')}\`, pull args \`${doc.tsdArgs.pull.join(' ')}\``);

@@ -1,6 +1,6 @@
 /** The CLI's entry and its one error funnel: every failure becomes one line on stderr and an exit code. */
-import { chalkStderr } from 'chalk';
 import { CommanderError } from 'commander';
+import { exitQuietlyOnBrokenPipe } from './context.js';
 import { buildProgram } from './program.js';
 
 /** Formats an error as the one line the user sees. */
@@ -10,8 +10,10 @@ export function errorLine(err: unknown): string {
 }
 
 /** Reports an error on stderr (stack only with --debug) and returns its exit code. */
-export function reportError(err: unknown, debug: boolean): number {
-  // Colour only where chalk's detection allows it (TTY, NO_COLOR, FORCE_COLOR).
+export async function reportError(err: unknown, debug: boolean): Promise<number> {
+  // Colour only where chalk's detection allows it (TTY, NO_COLOR, FORCE_COLOR). chalk is loaded
+  // here, on the way out of a failure, so that a command that succeeds never pays for it.
+  const { chalkStderr } = await import('chalk');
   process.stderr.write(`${errorLine(err).replace(/^Error:/, chalkStderr.red('Error:'))}\n`);
   if (debug && err instanceof Error && err.stack) process.stderr.write(`${err.stack}\n`);
   const code = (err as { exitCode?: unknown }).exitCode;
@@ -20,6 +22,7 @@ export function reportError(err: unknown, debug: boolean): number {
 
 /** Runs the CLI with `argv` (as `process.argv`) and sets the process exit code. */
 export async function main(argv: string[]): Promise<void> {
+  exitQuietlyOnBrokenPipe();
   const program = buildProgram();
   try {
     await program.parseAsync(argv);
@@ -29,6 +32,6 @@ export async function main(argv: string[]): Promise<void> {
       process.exitCode = err.exitCode;
       return;
     }
-    process.exitCode = reportError(err, argv.includes('--debug') || process.env['TS_DOCKER_DEBUG'] === '1');
+    process.exitCode = await reportError(err, argv.includes('--debug') || process.env['TS_DOCKER_DEBUG'] === '1');
   }
 }

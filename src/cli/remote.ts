@@ -1,4 +1,6 @@
 /** What push and pull share on the command line: settings, transport, progress and Ctrl-C. */
+import { setMaxListeners } from 'node:events';
+import { setFlagsFromString } from 'node:v8';
 import type { Command } from 'commander';
 import { CredentialStore } from '../config/credentials.js';
 import { certsDirs } from '../config/paths.js';
@@ -31,13 +33,29 @@ export interface Remote {
 const MODES = ['plain', 'tty', 'json', 'auto'];
 const SIGNALS = ['SIGINT', 'SIGTERM'] as const;
 
+/**
+ * undici parses HTTP with llhttp compiled to WebAssembly. A few responses in, V8 re-compiles its
+ * hot parser function with TurboFan: ~35 MiB of peak RSS (a third of a push's), and a compile job
+ * that a short command then waits for at exit (~50 ms of a re-push). Responses here are few and
+ * their bodies pass the parser in whole chunks, so the baseline (Liftoff) code is as fast for us
+ * (bench/README.md). Only the CLI sets this process-wide flag; the library leaves V8 alone.
+ */
+function baselineWasmOnly(): void {
+  setFlagsFromString('--liftoff-only');
+}
+
 /** Sets up a remote command. `abortOnFirstSignal`: pulls stop at once (partial files are kept). */
 export async function remote(cmd: Command, opts: RemoteOptions, phase: string, abortOnFirstSignal: boolean): Promise<Remote> {
   if (opts.progress && !MODES.includes(opts.progress)) throw new InvalidArgumentError(`invalid --progress "${opts.progress}": use plain, tty or json`);
+  baselineWasmOnly();
   const settings = loadSettings(globalsOf(cmd).config);
   const mode: ProgressMode | undefined = opts.quiet ? 'quiet' : opts.progress === 'auto' ? undefined : (opts.progress as ProgressMode | undefined);
   const render = await createRenderer(mode, phase);
   const ac = new AbortController();
+  // Every request, stream pipeline and retry wait of every concurrent transfer listens on this
+  // one signal (and removes its listener when done): with 11 or more transfers at once Node's
+  // default limit of 10 would print a MaxListenersExceededWarning that is no leak.
+  setMaxListeners(0, ac.signal);
   let stopping = false;
   const onSignal = (): void => {
     if (stopping || abortOnFirstSignal) ac.abort();

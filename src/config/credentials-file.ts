@@ -1,15 +1,16 @@
 /**
  * ts-docker's own credentials file, `credentials.json` in its config dir, kept with conf in
  * docker's `auths` shape and readable by its owner only (mode 0600). It is not encrypted:
- * configure a credential helper to keep secrets out of it.
+ * configure a credential helper to keep secrets out of it. Reads parse the JSON directly; conf
+ * (with ajv, ~40 ms of module loading) is imported only to write, by `login` and `logout`.
  */
-import { chmodSync } from 'node:fs';
+import { chmodSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import Conf from 'conf';
+import type Conf from 'conf';
 import type { Credentials } from '../transport/auth.js';
 import type { DockerAuthEntry } from './docker-config.js';
 import { credentialsFromEntry, findAuthEntry } from './docker-config.js';
-import { ConfigFileError } from './errors.js';
+import { ConfigFileError, jsonSyntaxReason } from './errors.js';
 import { configDir } from './paths.js';
 import { sameRegistry } from './registry-key.js';
 
@@ -27,8 +28,9 @@ export class CredentialsFile {
     this.path = join(configDir(dir), 'credentials.json');
   }
 
-  /** Opened on first use, so a damaged file only matters to commands that need credentials. */
-  private get conf(): Conf<CredentialsDoc> {
+  /** conf on the file, opened on first write. */
+  private async conf(): Promise<Conf<CredentialsDoc>> {
+    const { default: Conf } = await import('conf');
     try {
       this.opened ??= new Conf<CredentialsDoc>({
         projectName: 'ts-docker',
@@ -42,17 +44,26 @@ export class CredentialsFile {
       });
       return this.opened;
     } catch (err) {
-      throw new ConfigFileError(this.path, `${this.path} is not valid JSON: ${(err as Error).message}`, { cause: err });
+      throw new ConfigFileError(this.path, `${this.path} is not valid JSON: ${jsonSyntaxReason(err)}`);
     }
   }
 
+  /** The file's `auths` (none when there is no file), read as conf reads it; a damaged file is an error naming it. */
   private auths(): Record<string, DockerAuthEntry> {
-    const conf = this.conf;
+    let text: string;
     try {
-      return { ...(conf.store.auths ?? {}) };
+      text = readFileSync(this.path, 'utf8');
     } catch (err) {
-      throw new ConfigFileError(this.path, `${this.path} is not valid JSON: ${(err as Error).message}`, { cause: err });
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return {};
+      throw new ConfigFileError(this.path, `cannot read ${this.path}: ${(err as Error).message}`, { cause: err });
     }
+    let doc: CredentialsDoc | null;
+    try {
+      doc = JSON.parse(text) as CredentialsDoc | null;
+    } catch (err) {
+      throw new ConfigFileError(this.path, `${this.path} is not valid JSON: ${jsonSyntaxReason(err)}`);
+    }
+    return { ...(doc?.auths ?? {}) };
   }
 
   /** Credentials stored for a registry key, or undefined. */
@@ -62,27 +73,28 @@ export class CredentialsFile {
   }
 
   /** Stores credentials under a registry key (an identity token replaces the password, as docker does). */
-  set(key: string, cred: Credentials): void {
+  async set(key: string, cred: Credentials): Promise<void> {
     const auths = this.auths();
     for (const k of Object.keys(auths)) if (sameRegistry(k, key)) delete auths[k];
     auths[key] = cred.identityToken
       ? { ...(cred.username ? { auth: Buffer.from(`${cred.username}:`).toString('base64') } : {}), identitytoken: cred.identityToken }
       : { auth: Buffer.from(`${cred.username ?? ''}:${cred.password ?? ''}`).toString('base64') };
-    this.write(auths);
+    await this.write(auths);
   }
 
   /** Removes a registry key's credentials; false when there were none. */
-  remove(key: string): boolean {
+  async remove(key: string): Promise<boolean> {
     const auths = this.auths();
     const keys = Object.keys(auths).filter((k) => sameRegistry(k, key));
     if (keys.length === 0) return false;
     for (const k of keys) delete auths[k];
-    this.write(auths);
+    await this.write(auths);
     return true;
   }
 
-  private write(auths: Record<string, DockerAuthEntry>): void {
-    this.conf.store = { ...this.conf.store, auths };
+  private async write(auths: Record<string, DockerAuthEntry>): Promise<void> {
+    const conf = await this.conf();
+    conf.store = { ...conf.store, auths };
     // The write goes through a temp file created 0600; make sure an older, laxer file is fixed too.
     chmodSync(this.path, 0o600);
   }

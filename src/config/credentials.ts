@@ -94,7 +94,7 @@ export class CredentialStore {
       await helper.store(key, cred);
       return { kind: 'helper', program: helper.program };
     }
-    this.file.set(key, cred);
+    await this.file.set(key, cred);
     return { kind: 'file', path: this.file.path };
   }
 
@@ -103,7 +103,7 @@ export class CredentialStore {
     const key = registryKey(server);
     const helper = await this.helperFor(key);
     const fromHelper = helper ? await helper.erase(key) : false;
-    const fromFile = this.file.remove(key);
+    const fromFile = await this.file.remove(key);
     const docker = await this.dockerConfig();
     const still = docker && !helperIn(docker, key) && findAuthEntry(docker.auths, key) ? this.dockerConfigPath : undefined;
     return { removed: fromHelper || fromFile, ...(still ? { dockerConfigStillHas: still } : {}) };

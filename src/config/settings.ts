@@ -1,6 +1,14 @@
-/** Client settings (`config.json` in ts-docker's config dir, read with conf). */
-import Conf from 'conf';
+/**
+ * Client settings (`config.json` in ts-docker's config dir). Read here as plain JSON, without
+ * conf: conf (with ajv and friends) is ~20 ms of module loading that every push and pull paid
+ * to read one small file. ts-docker never writes this file; conf remains the writer of the
+ * credentials file (credentials-file.ts), the one module that imports it.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { InvalidArgumentError } from '../errors.js';
+import { ConfigFileError, jsonSyntaxReason } from './errors.js';
+import { configDir } from './paths.js';
 
 /** What can be set in `config.json`. */
 export interface Settings {
@@ -16,16 +24,24 @@ export interface Settings {
   credHelpers?: Record<string, string>;
 }
 
-/** Reads settings from `dir` (else `$TS_DOCKER_CONFIG`, else `~/.config/ts-docker`). */
+/** Reads settings from `dir` (else `$TS_DOCKER_CONFIG`, else `~/.config/ts-docker`); a missing file is `{}`. */
 export function loadSettings(dir?: string): Settings {
-  const conf = new Conf<Settings>({
-    projectName: 'ts-docker',
-    projectSuffix: '',
-    configName: 'config',
-    ...(dir ? { cwd: dir } : {}),
-    clearInvalidConfig: false,
-  });
-  return conf.store;
+  const path = join(configDir(dir), 'config.json');
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return {};
+    throw new ConfigFileError(path, `cannot read ${path}: ${(err as Error).message}`, { cause: err });
+  }
+  let doc: unknown;
+  try {
+    doc = JSON.parse(text);
+  } catch (err) {
+    throw new ConfigFileError(path, `${path} is not valid JSON: ${jsonSyntaxReason(err)}`);
+  }
+  // As conf's store: the file's top-level properties (null and non-objects give none).
+  return Object.assign({}, doc) as Settings;
 }
 
 const UNITS: Record<string, number> = { '': 1, b: 1, k: 1024, kb: 1024, kib: 1024, m: 1024 ** 2, mb: 1024 ** 2, mib: 1024 ** 2, g: 1024 ** 3, gb: 1024 ** 3, gib: 1024 ** 3 };

@@ -55,6 +55,8 @@ export interface StoreSinkOptions {
 }
 
 const MAX_FAILURES = 6;
+/** Bytes a download may queue for its partial file while a write is in flight. */
+const WRITE_BUFFER = 1024 * 1024;
 
 /** The store as a place to pull images into. */
 export class StoreSink implements ImageSink {
@@ -99,7 +101,10 @@ export class StoreSink implements ImageSink {
               cb(null, chunk);
             },
           });
-          await pipeline(stream, counter, createWriteStream(path, { flags: 'a' }), { signal: this.opts.signal });
+          // 64 KiB socket reads arrive faster than one write finishes: a 1 MiB buffer lets them go
+          // out as one writev per round trip through the thread pool instead of one write each
+          // (a 4 x 256 MiB pull: 0.4 s less CPU, bench/README.md). Memory stays bounded.
+          await pipeline(stream, counter, createWriteStream(path, { flags: 'a', highWaterMark: WRITE_BUFFER }), { signal: this.opts.signal });
         }
         const digest = `sha256:${hash.digest('hex')}` as Digest;
         if (done !== d.size || digest !== d.digest) {

@@ -1,7 +1,7 @@
 /** `images`: one row per name (or one `<none>` row per dangling image), filtered as docker filters. */
 import { InvalidArgumentError } from '../errors.js';
 import type { Digest } from '../image/digest.js';
-import type { ImageRecord } from '../store/images.js';
+import type { ImageSummary } from '../store/summaries.js';
 import type { Store } from '../store/store.js';
 import { familiarMatch, parseReference } from '../reference/index.js';
 import { repoTagOf } from './names.js';
@@ -54,7 +54,8 @@ export async function images(store: Store, opts: ImagesOptions = {}): Promise<Im
   const patterns = [...(filters.get('reference') ?? [])];
   if (opts.reference) patterns.push(opts.reference);
   const index = await store.readIndex();
-  const records = await store.images(index);
+  // Summaries, not full records: a listing needs no manifest or config documents (store/summaries.ts).
+  const records = await store.summaries(index);
   const dangling = filters.get('dangling')?.at(-1);
   if (dangling !== undefined && !['true', 'false', '1', '0'].includes(dangling)) {
     throw new InvalidArgumentError(`Invalid filter 'dangling=${dangling}'`);
@@ -69,8 +70,7 @@ export async function images(store: Store, opts: ImagesOptions = {}): Promise<Im
     const t = r.created?.getTime() ?? 0;
     if (before !== undefined && !(t < before)) continue;
     if (since !== undefined && !(t > since)) continue;
-    const imageLabels = r.config.config?.Labels ?? {};
-    if (!labelsMatch(imageLabels, labels)) continue;
+    if (!labelsMatch(r.labels, labels)) continue;
     if (dangling === 'true' || dangling === '1') {
       if (r.names.length === 0) rows.push(row(r, '<none>', '<none>'));
       continue;
@@ -93,7 +93,7 @@ function referenceMatches(pattern: string, full: string): boolean {
   return familiarMatch(pattern, parseReference(full));
 }
 
-function row(r: ImageRecord, repository: string, tag: string): ImageRow {
+function row(r: ImageSummary, repository: string, tag: string): ImageRow {
   return {
     repository,
     tag,
@@ -101,6 +101,6 @@ function row(r: ImageRecord, repository: string, tag: string): ImageRow {
     digest: r.descriptor.digest,
     created: r.created,
     size: r.size,
-    labels: r.config.config?.Labels ?? {},
+    labels: r.labels,
   };
 }

@@ -28,6 +28,25 @@ export interface ImageRecord {
   created: Date | undefined;
 }
 
+/** The index's entries grouped by the digest they point at (first entry's descriptor, sorted names), in index order. */
+export function groupByDigest(index: OciIndex): { d: Descriptor; names: string[] }[] {
+  const groups = new Map<Digest, { d: Descriptor; names: string[] }>();
+  for (const d of index.manifests) {
+    const g = groups.get(d.digest) ?? { d, names: [] };
+    const name = entryName(d);
+    if (name !== undefined) g.names.push(name);
+    groups.set(d.digest, g);
+  }
+  const list = [...groups.values()];
+  for (const g of list) g.names.sort();
+  return list;
+}
+
+/** docker's order of images: newest first (stable, so equal times keep index order). */
+export function newestFirst(a: { created: Date | undefined }, b: { created: Date | undefined }): number {
+  return (b.created?.getTime() ?? 0) - (a.created?.getTime() ?? 0);
+}
+
 /** Reads index entries into image records, caching blob reads by digest. */
 export class ImageReader {
   private readonly cache = new Map<Digest, Promise<ImageRecord>>();
@@ -35,17 +54,8 @@ export class ImageReader {
 
   /** Every image in the index, newest first (docker's order), dangling ones included. */
   async all(index: OciIndex): Promise<ImageRecord[]> {
-    const groups = new Map<Digest, { d: Descriptor; names: string[] }>();
-    for (const d of index.manifests) {
-      const g = groups.get(d.digest) ?? { d, names: [] };
-      const name = entryName(d);
-      if (name !== undefined) g.names.push(name);
-      groups.set(d.digest, g);
-    }
-    const records = await Promise.all(
-      [...groups.values()].map(async ({ d, names }) => ({ ...(await this.resolve(d)), names: names.sort() })),
-    );
-    return records.sort((a, b) => (b.created?.getTime() ?? 0) - (a.created?.getTime() ?? 0));
+    const records = await Promise.all(groupByDigest(index).map(async ({ d, names }) => ({ ...(await this.resolve(d)), names })));
+    return records.sort(newestFirst);
   }
 
   /** Resolves one root descriptor (names left empty). */

@@ -1,5 +1,5 @@
 /** `index.json`: the store's names, read and updated under one lock with atomic writes. */
-import { readFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
 import { InvalidContentError } from '../errors.js';
 import type { Descriptor } from '../image/descriptor.js';
 import { REF_NAME_ANNOTATION, bareDescriptor } from '../image/descriptor.js';
@@ -17,7 +17,8 @@ export interface OciIndex {
 
 /** Reads `index.json`; a corrupt file is an error, never silently replaced. */
 export async function readIndexFile(path: string): Promise<OciIndex> {
-  const text = await readFile(path, 'utf8');
+  // Synchronous: one small file read at the start of every command (see BlobStore.read).
+  const text = readFileSync(path, 'utf8');
   let doc: OciIndex;
   try {
     doc = JSON.parse(text) as OciIndex;

@@ -1,4 +1,5 @@
 /** Paths of the on-disk store (an OCI image layout plus sidecar folders) and its creation. */
+import { existsSync } from 'node:fs';
 import { mkdir, open, stat } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
@@ -34,6 +35,8 @@ export class StoreLayout {
 
 /** Creates the layout's skeleton if it is missing; an existing store is left as it is. */
 export async function ensureLayout(layout: StoreLayout): Promise<void> {
+  // The common case, an existing store, costs four stat calls and no trip through the thread pool.
+  if ([layout.index, layout.ociLayout, layout.blobDir, layout.ingestDir].every((p) => existsSync(p))) return;
   await mkdir(layout.blobDir, { recursive: true });
   await mkdir(layout.ingestDir, { recursive: true });
   await createIfMissing(layout.ociLayout, OCI_LAYOUT_CONTENT);

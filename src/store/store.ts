@@ -7,11 +7,13 @@ import { parseDockerRef } from '../reference/index.js';
 import { BlobStore } from './blobs.js';
 import { collect } from './gc.js';
 import type { OciIndex } from './index-file.js';
-import { readIndexFile, writeIndexFile } from './index-file.js';
+import { entryName, readIndexFile, writeIndexFile } from './index-file.js';
 import type { ImageRecord } from './images.js';
-import { ImageReader } from './images.js';
+import { ImageReader, groupByDigest, newestFirst } from './images.js';
 import { StoreLayout, ensureLayout } from './layout.js';
 import { withLock } from './lock.js';
+import type { ImageSummary } from './summaries.js';
+import { SummaryCache, summaryOf } from './summaries.js';
 
 /** How an image argument was found. */
 export interface Lookup {
@@ -73,6 +75,25 @@ export class Store {
     return new ImageReader(this.blobs).all(index ?? (await this.readIndex()));
   }
 
+  /**
+   * Every image as `images` lists it, in the order of {@link images}, read from the summaries
+   * sidecar where it can be (summaries.ts) and resolved otherwise.
+   */
+  async summaries(index?: OciIndex): Promise<ImageSummary[]> {
+    const idx = index ?? (await this.readIndex());
+    const cache = new SummaryCache(this.layout).load();
+    const reader = new ImageReader(this.blobs);
+    const list = await Promise.all(groupByDigest(idx).map(async ({ d, names }) => {
+      const known = cache.get(d, names);
+      if (known) return known;
+      const record = await reader.resolve(d);
+      cache.put(record);
+      return summaryOf({ ...record, names });
+    }));
+    await cache.save(new Set(idx.manifests.map((d) => d.digest)));
+    return list.sort(newestFirst);
+  }
+
   /** Resolves one root descriptor to its image record (names empty). */
   async image(d: Descriptor): Promise<ImageRecord> {
     return new ImageReader(this.blobs).resolve(d);
@@ -83,10 +104,13 @@ export class Store {
    * unique ID prefix. Throws docker's `No such image` or an ambiguity error.
    */
   async find(arg: string, index?: OciIndex): Promise<Lookup> {
-    const records = await this.images(index);
+    const idx = index ?? (await this.readIndex());
+    // Resolved only when the argument needs every image (an ID, a digest, an ID prefix).
+    let all: ImageRecord[] | undefined;
+    const records = async (): Promise<ImageRecord[]> => (all ??= await this.images(idx));
     const full = FULL_ID.exec(arg);
     if (full) {
-      const record = records.find((r) => hexOf(r.id) === full[1] || hexOf(r.descriptor.digest) === full[1]);
+      const record = (await records()).find((r) => hexOf(r.id) === full[1] || hexOf(r.descriptor.digest) === full[1]);
       if (!record) throw new NotFoundError(`No such image: ${arg}`);
       return { record, byId: true };
     }
@@ -94,11 +118,12 @@ export class Store {
     try {
       const ref = parseDockerRef(arg);
       if (ref.digest) {
-        const record = records.find((r) => r.descriptor.digest === ref.digest || r.manifestDescriptor.digest === ref.digest);
+        const record = (await records()).find((r) => r.descriptor.digest === ref.digest || r.manifestDescriptor.digest === ref.digest);
         if (record) return { record, byId: true };
       } else {
-        const record = records.find((r) => r.names.includes(ref.full));
-        if (record) return { record, name: ref.full, byId: false };
+        // A name is one index entry: resolve just the image it points at, not the whole store.
+        const named = idx.manifests.find((d) => entryName(d) === ref.full);
+        if (named) return { record: await this.named(idx, named.digest), name: ref.full, byId: false };
       }
       const prefix = ID_PREFIX.exec(arg);
       if (!prefix) throw new NotFoundError(`No such image: ${ref.familiar}`);
@@ -109,7 +134,7 @@ export class Store {
     const prefix = ID_PREFIX.exec(arg);
     if (!prefix) throw parseError;
     const hex = prefix[1]!;
-    const matches = [...new Map(records.filter((r) => hexOf(r.id).startsWith(hex)).map((r) => [r.id, r])).values()];
+    const matches = [...new Map((await records()).filter((r) => hexOf(r.id).startsWith(hex)).map((r) => [r.id, r])).values()];
     if (matches.length > 1) throw new ConflictError(`multiple IDs found with provided prefix: ${arg}`);
     const [record] = matches;
     if (!record) {
@@ -118,6 +143,12 @@ export class Store {
     return { record, byId: true };
   }
 
+  /** The record of the image `digest` with every name the index gives it (as `images` groups them). */
+  private async named(index: OciIndex, digest: Digest): Promise<ImageRecord> {
+    const entries = index.manifests.filter((d) => d.digest === digest);
+    const names = entries.map(entryName).filter((n): n is string => n !== undefined).sort();
+    return { ...(await this.image(entries[0]!)), names };
+  }
 }
 
 /** What an `update` asks to be done once the new index is written. */

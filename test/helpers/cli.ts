@@ -184,10 +184,15 @@ export async function snapshotTree(dir: string): Promise<Map<string, string>> {
   return new Map([...result.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 }
 
-/** Runs a tool (skopeo, oci-image-tool, tar...) with output captured; never throws on a non-zero exit. */
-export async function sh(cmd: string, args: string[], opts: { cwd?: string; env?: Record<string, string>; input?: string | Buffer; timeoutMs?: number } = {}): Promise<RunResult> {
+/**
+ * Runs a tool (skopeo, oci-image-tool, tar...) with output captured; never throws on a non-zero
+ * exit. Its environment is ours plus `env`, without the variables named in `unset`.
+ */
+export async function sh(cmd: string, args: string[], opts: { cwd?: string; env?: Record<string, string>; unset?: string[]; input?: string | Buffer; timeoutMs?: number } = {}): Promise<RunResult> {
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  for (const k of opts.unset ?? []) delete env[k];
   return spawnCaptured(cmd, args, {
-    env: { ...process.env, ...(opts.env ?? {}) },
+    env: { ...env, ...(opts.env ?? {}) },
     cwd: opts.cwd,
     input: opts.input,
     timeoutMs: opts.timeoutMs ?? 120_000,

@@ -16,13 +16,13 @@ function files(dir: string): string[] {
   });
 }
 
-/** Static (`from '...'`) and dynamic (`import('...')`) imports of a file. */
-function importsOf(file: string): { spec: string; dynamic: boolean }[] {
+/** Static (`from '...'`) and dynamic (`import('...')`) imports of a file; `typeOnly` ones are erased by tsc. */
+function importsOf(file: string): { spec: string; dynamic: boolean; typeOnly: boolean }[] {
   const text = readFileSync(file, 'utf8');
-  const out: { spec: string; dynamic: boolean }[] = [];
-  for (const m of text.matchAll(/^\s*(?:import|export)\s[^'"]*?from\s+'([^']+)'/gm)) out.push({ spec: m[1]!, dynamic: false });
-  for (const m of text.matchAll(/^\s*import\s+'([^']+)'/gm)) out.push({ spec: m[1]!, dynamic: false });
-  for (const m of text.matchAll(/import\(\s*'([^']+)'\s*\)/g)) out.push({ spec: m[1]!, dynamic: true });
+  const out: { spec: string; dynamic: boolean; typeOnly: boolean }[] = [];
+  for (const m of text.matchAll(/^\s*(import|export)\s(type\s)?[^'"]*?from\s+'([^']+)'/gm)) out.push({ spec: m[3]!, dynamic: false, typeOnly: !!m[2] });
+  for (const m of text.matchAll(/^\s*import\s+'([^']+)'/gm)) out.push({ spec: m[1]!, dynamic: false, typeOnly: false });
+  for (const m of text.matchAll(/import\(\s*'([^']+)'\s*\)/g)) out.push({ spec: m[1]!, dynamic: true, typeOnly: false });
   return out;
 }
 
@@ -38,8 +38,11 @@ const RANK: Record<string, number> = {
   image: 1, reference: 0, errors: 0,
 };
 
+// conf is the writer of the credentials file only: settings and credentials are read as plain
+// JSON, so that no command pays for loading conf (and ajv) just to read them.
 const OWNERS: Record<string, string[]> = {
-  commander: ['cli'], chalk: ['cli'], ora: ['cli'], undici: ['transport'], conf: ['config'], 'tar-stream': ['archive', 'ops/import'],
+  commander: ['cli'], chalk: ['cli'], ora: ['cli'], undici: ['transport'], conf: ['config/credentials-file'], 'tar-stream': ['archive', 'ops/import'],
+  bcryptjs: ['server/htpasswd'], yaml: ['server/config-file'],
 };
 
 const all = files(SRC);
@@ -72,25 +75,33 @@ describe('architecture', () => {
     expect(wrong).toEqual([]);
   });
 
-  it('store-only commands statically load no HTTP, spinner or tar code', () => {
-    const closure = (entry: string): Set<string> => {
-      const seen = new Set<string>();
-      const walk = (f: string): void => {
-        if (seen.has(f)) return;
-        seen.add(f);
-        for (const { spec, dynamic } of importsOf(f)) {
-          if (dynamic) continue;
-          if (spec.startsWith('.')) walk(resolveLocal(f, spec));
-          else seen.add(`pkg:${spec}`);
-        }
-      };
-      walk(entry);
-      return seen;
+  /** What loading `entry` loads (static imports, not dynamic or type-only ones). */
+  const closure = (entry: string): Set<string> => {
+    const seen = new Set<string>();
+    const walk = (f: string): void => {
+      if (seen.has(f)) return;
+      seen.add(f);
+      for (const { spec, dynamic, typeOnly } of importsOf(f)) {
+        if (dynamic || typeOnly) continue;
+        if (spec.startsWith('.')) walk(resolveLocal(f, spec));
+        else seen.add(`pkg:${spec}`);
+      }
     };
+    walk(entry);
+    return seen;
+  };
+  const loadedBy = (cmd: string): string[] => [...closure(join(SRC, 'cli/main.ts')), ...closure(join(SRC, `cli/commands/${cmd}.ts`))];
+
+  it('store-only commands statically load no HTTP, spinner, tar, colour or conf code', () => {
     for (const cmd of ['images', 'tag', 'rmi', 'inspect']) {
-      const loaded = [...closure(join(SRC, 'cli/main.ts')), ...closure(join(SRC, `cli/commands/${cmd}.ts`))];
-      const heavy = loaded.filter((m) => /pkg:(undici|ora|tar-stream)|\/(archive|registry|transport)\//.test(m));
+      const heavy = loadedBy(cmd).filter((m) => /pkg:(undici|ora|tar-stream|chalk|conf)|\/(archive|registry|transport)\//.test(m));
       expect(heavy, cmd).toEqual([]);
+    }
+  });
+
+  it('push and pull load conf only to write credentials (login), and chalk only to print an error', () => {
+    for (const cmd of ['push', 'pull']) {
+      expect(loadedBy(cmd).filter((m) => /pkg:(conf|chalk)$/.test(m)), cmd).toEqual([]);
     }
   });
 });

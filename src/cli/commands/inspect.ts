@@ -14,5 +14,5 @@ export default async function run(cmd: Command, images: string[], opts: { format
   } else {
     out(`${JSON.stringify(items, null, 4)}\n`);
   }
-  for (const e of errors) process.exitCode = reportError(e, globalsOf(cmd).debug);
+  for (const e of errors) process.exitCode = await reportError(e, globalsOf(cmd).debug);
 }

@@ -10,7 +10,7 @@ export default async function run(cmd: Command, images: string[], opts: { force?
   let code = 0;
   for (const r of results) {
     for (const e of r.events) out('untagged' in e ? `Untagged: ${e.untagged}\n` : `Deleted: ${e.deleted}\n`);
-    if (r.error !== undefined) code = reportError(r.error, globalsOf(cmd).debug);
+    if (r.error !== undefined) code = await reportError(r.error, globalsOf(cmd).debug);
   }
   if (code !== 0) process.exitCode = code;
 }
