@@ -48,15 +48,23 @@ function rmiOne(store: Store, arg: string, opts: RmiOptions): Promise<RmiEvent[]
       removeName(index, name);
       events.push({ untagged: familiarOf(name) });
       if (record.names.length > 1) return events;
-    } else if (record.names.length > 1 && !opts.force) {
+      tx.collect(await reachable(store.blobs, [record.descriptor]));
+      removeImage(index, record.descriptor.digest);
+      events.push({ deleted: record.id });
+      return events;
+    }
+    // By ID the image is every manifest with that config (one IMAGE ID in `images`, as docker has
+    // one image per ID): a manifest pulled as docker v2 and the same image as OCI share it.
+    const group = (await store.images(index)).filter((r) => r.id === record.id);
+    const names = [...new Set(group.flatMap((r) => r.names))].sort();
+    if (names.length > 1 && !opts.force) {
       throw new ConflictError(
         `conflict: unable to delete ${shortId(record.id)} (must be forced) - image is referenced in multiple repositories`,
       );
-    } else {
-      for (const n of record.names) events.push({ untagged: familiarOf(n) });
     }
-    tx.collect(await reachable(store.blobs, [record.descriptor]));
-    removeImage(index, record.descriptor.digest);
+    for (const n of names) events.push({ untagged: familiarOf(n) });
+    tx.collect(await reachable(store.blobs, group.map((r) => r.descriptor)));
+    for (const r of group) removeImage(index, r.descriptor.digest);
     events.push({ deleted: record.id });
     return events;
   });

@@ -1,4 +1,7 @@
 // `rmi`: untag by name, delete with the last name, docker's conflict for IDs with several names, -f.
+import { createHash } from 'node:crypto';
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
 import {
   expectExit,
@@ -86,6 +89,33 @@ describe('rmi', () => {
     expect(out.indexOf(`Deleted: ${id}`)).toBeGreaterThan(out.indexOf('Untagged: apa000ex22:latest'));
     expect(await listBlobs(root)).toEqual([]);
     expect((await readIndex(root)).manifests).toEqual([]);
+  });
+
+  it('by ID removes every manifest with that image ID: refused while two names hold them, -f untags both and deletes all', async () => {
+    // The same image under a second manifest (one more annotation, so another digest; as when one
+    // copy came as docker v2 and one as OCI): `images` shows one IMAGE ID on two rows.
+    const index = await readIndex(root);
+    const entry = index.manifests![0]!;
+    const manifest = JSON.parse(await readFile(join(root, 'blobs', 'sha256', entry.digest.slice(7)), 'utf8')) as Record<string, unknown>;
+    const copy = Buffer.from(JSON.stringify({ ...manifest, annotations: { 'org.example.copy': '1' } }));
+    const hex = createHash('sha256').update(copy).digest('hex');
+    await writeFile(join(root, 'blobs', 'sha256', hex), copy);
+    index.manifests!.push({ ...entry, digest: `sha256:${hex}`, size: copy.length, annotations: { 'org.opencontainers.image.ref.name': 'docker.io/library/copy:1' } });
+    await writeFile(join(root, 'index.json'), JSON.stringify(index));
+    const rows = lines((await runOk(['images', '--format', '{{.Repository}}:{{.Tag}} {{.ID}}'], { root })).stdout).sort();
+    expect(rows).toEqual([`apa000ex22:latest ${short(id)}`, `copy:1 ${short(id)}`]);
+
+    const before = await snapshotTree(root);
+    const refused = await runCli(['rmi', short(id)], { root });
+    expectOneLineError(refused, `conflict: unable to delete ${short(id)} (must be forced) - image is referenced in multiple repositories`);
+    expect(await snapshotTree(root)).toEqual(before);
+
+    const r = await runCli(['rmi', '-f', short(id)], { root });
+    expectExit(r, 0);
+    expect(lines(r.stdout)).toEqual(['Untagged: apa000ex22:latest', 'Untagged: copy:1', `Deleted: ${id}`]);
+    expect(await listBlobs(root)).toEqual([]);
+    expect((await readIndex(root)).manifests).toEqual([]);
+    expect((await runOk(['images', '-q'], { root })).stdout).toBe('');
   });
 
   it('an unknown name fails with "No such image: foo:latest" and changes nothing', async () => {
