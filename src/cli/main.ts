@@ -11,7 +11,7 @@ export function errorLine(err: unknown): string {
 
 /** Reports an error on stderr (stack only with --debug) and returns its exit code. */
 export async function reportError(err: unknown, debug: boolean): Promise<number> {
-  // Colour only where chalk's detection allows it (TTY, NO_COLOR, FORCE_COLOR). chalk is loaded
+  // Colour only where chalk's detection allows it (TTY, FORCE_COLOR; NO_COLOR via main). chalk is loaded
   // here, on the way out of a failure, so that a command that succeeds never pays for it.
   const { chalkStderr } = await import('chalk');
   process.stderr.write(`${errorLine(err).replace(/^Error:/, chalkStderr.red('Error:'))}\n`);
@@ -20,9 +20,18 @@ export async function reportError(err: unknown, debug: boolean): Promise<number>
   return typeof code === 'number' && code > 0 ? code : 1;
 }
 
+/**
+ * NO_COLOR (no-color.org: set and not empty) turns colour off, as it does for docker. chalk and ora
+ * read only FORCE_COLOR, so it is translated before either is loaded; an explicit FORCE_COLOR wins.
+ */
+function honourNoColor(): void {
+  if (process.env['NO_COLOR'] && process.env['FORCE_COLOR'] === undefined) process.env['FORCE_COLOR'] = '0';
+}
+
 /** Runs the CLI with `argv` (as `process.argv`) and sets the process exit code. */
 export async function main(argv: string[]): Promise<void> {
   exitQuietlyOnBrokenPipe();
+  honourNoColor();
   const program = buildProgram();
   try {
     await program.parseAsync(argv);

@@ -59,7 +59,13 @@ export async function remote(cmd: Command, opts: RemoteOptions, phase: string, a
   let stopping = false;
   const onSignal = (): void => {
     if (stopping || abortOnFirstSignal) ac.abort();
-    if (!stopping) process.stderr.write('Stopping after the current chunk; press Ctrl-C again to stop at once.\n');
+    if (!stopping) {
+      process.stderr.write(
+        abortOnFirstSignal
+          ? 'Stopping; what was downloaded is kept and the next pull continues from it.\n'
+          : 'Stopping after the current chunk; press Ctrl-C again to stop at once.\n',
+      );
+    }
     stopping = true;
   };
   const configDir = globalsOf(cmd).config;

@@ -138,4 +138,38 @@ describe('resume after SIGKILL half-way through a 64 MiB layer', () => {
     expect((await describeStored(root, name)).id).toBe(img.id);
     expect(await checkLayout(root)).toMatchObject({ missing: [], corrupt: [], unreferenced: [] });
   }, 300_000);
+
+  it('pull: Ctrl-C (SIGINT) stops at once and says the bytes are kept; the next pull continues from them', async () => {
+    const src = await makeRoot();
+    const direct = `${env.reg.host}/resume-pull-ctrl-c:1`;
+    const img = await makeImage(src, direct, [{ sizeMiB: LAYER_MIB, seed: 9004 }]);
+    const layer = img.layers[0]!;
+    expect((await tsd(['push', direct], { root: src })).code).toBe(0);
+
+    const name = `${env.host}/resume-pull-ctrl-c:1`;
+    const root = await makeRoot();
+    const layerGets: RecordFilter = (q) => q.method === 'GET' && q.path.endsWith(`/blobs/${layer.digest}`);
+    env.proxy.setRules({ throttle: { bytesPerSecond: THROTTLE, match: (r) => isBlobGet(r) && r.path.endsWith(`/blobs/${layer.digest}`) } });
+    const first = await startCli(['pull', name], { root });
+    let exited = false;
+    void first.result.then(() => (exited = true));
+    await waitUntil('half of the layer to reach the pull', () => (env.proxy.stats().responseBytes(layerGets) >= layer.size / 2 ? true : undefined), {
+      timeoutMs: 120_000, intervalMs: 10, dead: () => exited, context: () => `stderr: ${first.stderr()}`,
+    });
+    first.kill('SIGINT');
+    const r = await first.result;
+    expect(r.code, show(r)).toBe(130);
+    expect(r.stderr).toContain('Stopping; what was downloaded is kept and the next pull continues from it.');
+    expect(r.stderr).not.toContain('after the current chunk');
+    expect(r.stderr).toContain('run the same command again to resume');
+    expect(await storeProblems(root)).toEqual({ misnamedBlobs: [], missing: [], corrupt: [] });
+    expect(await namesInStore(root)).toEqual([]);
+
+    env.proxy.setRules({});
+    env.proxy.resetStats();
+    const second = await tsd(['pull', name], { root });
+    expect(second.code, show(second)).toBe(0);
+    expect(env.proxy.stats().responseBytes(layerGets)).toBeLessThan(SECOND_RUN_LIMIT);
+    expect((await describeStored(root, name)).id).toBe(img.id);
+  }, 300_000);
 });
