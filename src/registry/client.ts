@@ -67,7 +67,7 @@ export class RegistryClient {
 
   /** `GET /v2/`: checks the registry speaks v2 and learns its auth challenge. */
   async ping(signal?: AbortSignal): Promise<void> {
-    const res = await this.transport.fetch({ method: 'GET', url: `${this.base}/v2/`, signal });
+    const res = await this.transport.fetch({ method: 'GET', url: `${this.base}/v2/`, challengeOnly: true, signal });
     await res.body.dump();
     if (res.status !== 200 && res.status !== 401) {
       throw new RegistryError(res.status, [], `${this.domain} does not look like a v2 registry (GET /v2/ answered ${res.status})`);

@@ -30,6 +30,12 @@ export interface HttpRequest {
   signal?: AbortSignal;
   /** A registry host whose certs.d (CAs, client certificate) this request also uses: for its token service. */
   trustAs?: string;
+  /**
+   * Only learn the auth challenge: no credentials, and a 401 is the answer rather than a cue to
+   * fetch a token. The `/v2/` ping of push and pull, as docker's: a scope-less token there would
+   * be one more round trip to the token service for nothing.
+   */
+  challengeOnly?: boolean;
 }
 
 /** A response; the body must be consumed or dumped by the caller. */
@@ -148,12 +154,13 @@ export class Transport {
       // Credentials go only to the registry itself, never to a redirect target (blob storage, CDN),
       // and never over plain HTTP after a redirect from HTTPS (a downgrade on the same host).
       const sameHost = hostOf(url) === origin && !(url.startsWith('http:') && req.url.startsWith('https:'));
-      const authorization = sameHost ? await this.auth.header(origin, req.scope ?? '') : undefined;
+      const authorization = sameHost && !req.challengeOnly ? await this.auth.header(origin, req.scope ?? '') : undefined;
       let res = await this.raw({ ...req, url, method }, authorization);
       if (res.status === 401 && sameHost) {
         const challenges = parseChallenges(res.headers['www-authenticate']);
         if (challenges.length > 0) {
           this.auth.setChallenge(origin, challenges, url.startsWith('https:'));
+          if (req.challengeOnly) return { ...res, url };
           this.auth.invalidate(origin, req.scope ?? '');
           const retryAuth = await this.auth.header(origin, req.scope ?? '');
           // One more try with a fresh token (first contact, or a token that expired mid-push).

@@ -74,6 +74,8 @@ it('push with credentials: the identity token is exchanged (OAuth2 POST) for pus
   const mine = issuer.issued.slice(before);
   expect(mine.some((t) => t.grant === 'refresh_token' && t.account === 'alice'
     && t.access.some((a) => a.name === 'team/app' && a.actions.includes('push')))).toBe(true);
+  // As docker: the /v2/ ping only learns the challenge; the one token is for the repository.
+  expect(mine.map((t) => t.scopes)).toEqual([['repository:team/app:pull,push']]);
 });
 
 it('a cross-repository mount asks for pull on the source repository too, and gets the blob mounted', async () => {
