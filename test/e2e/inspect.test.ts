@@ -63,6 +63,17 @@ describe('inspect', () => {
     }
   });
 
+  it('-f runs on docker\'s typed fields first (Variant is "" when unset), then on the raw JSON (<no value>)', async () => {
+    const typed = await runCli(['inspect', '-f', '{{.Os}}/{{.Architecture}}|{{.Variant}}|{{.RootFS.Type}}', 'apa000ex22'], { root });
+    expectExit(typed, 0);
+    expect(typed.stdout).toMatch(/^linux\/\w+\|\|layers\n$/);
+    // A field docker's struct does not have: the whole template runs on the JSON, where the
+    // omitted Variant is missing too.
+    const raw = await runCli(['inspect', '-f', '{{.Variant}}|{{.Os}}|{{.NoSuchField}}', 'apa000ex22'], { root });
+    expectExit(raw, 0);
+    expect(raw.stdout).toBe('<no value>|linux|<no value>\n');
+  });
+
   it('an unknown image fails with "No such image"', async () => {
     const r = await runCli(['inspect', 'nosuch'], { root });
     expectOneLineError(r, 'No such image');

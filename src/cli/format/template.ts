@@ -62,7 +62,14 @@ function tokenize(src: string, template: string): Token[] {
 export class Template {
   private readonly parts: Part[] = [];
 
-  constructor(readonly source: string) {
+  /**
+   * `maps`: objects are Go maps, as in docker's fallback to the raw JSON: a missing key renders
+   * `<no value>` instead of failing with "can't evaluate field".
+   */
+  constructor(
+    readonly source: string,
+    private readonly opts: { maps?: boolean } = {},
+  ) {
     let rest = source;
     while (rest.length > 0) {
       const open = rest.indexOf('{{');
@@ -123,7 +130,10 @@ export class Template {
         throw new InvalidArgumentError(`template: ${this.source}: can't evaluate field ${key}`);
       }
       const o = v as Record<string, unknown>;
-      if (!(key in o)) throw new InvalidArgumentError(`template: ${this.source}: can't evaluate field ${key} in type ${typeName(v)}`);
+      if (!(key in o)) {
+        if (this.opts.maps) return undefined;
+        throw new InvalidArgumentError(`template: ${this.source}: can't evaluate field ${key} in type ${typeName(v)}`);
+      }
       v = o[key];
     }
     return v;
