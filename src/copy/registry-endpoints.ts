@@ -64,6 +64,17 @@ export class RegistrySink implements ImageSink {
     }
     const open = source.open?.bind(source);
     if (!open) throw new InvalidContentError('chunked upload needs a local source');
+    return opts.sidecars.claimUpload(reg.domain, repo, d.digest, opts.signal, async (waited) => {
+      // Another push from this store had the blob: it is usually in the registry now.
+      if (waited && (await reg.blobSize(repo, d.digest, true, opts.signal)) !== undefined) return { kind: 'exists' };
+      return this.upload(d, open, progress);
+    });
+  }
+
+  /** Uploads one blob in chunks, resuming the session saved for it. */
+  private async upload(d: Descriptor, open: NonNullable<ImageSource['open']>, progress: (done: number) => void): Promise<BlobOutcome> {
+    const { reg, repo, opts } = this;
+    const src = { domain: reg.domain, repo };
     const saved = await opts.sidecars.session(reg.domain, repo, d.digest);
     await uploadBlob(reg, {
       repo,

@@ -72,6 +72,17 @@ export class StoreSink implements ImageSink {
   async blob(d: Descriptor, source: ImageSource, progress: (done: number) => void): Promise<BlobOutcome> {
     this.seen.push(d.digest);
     if (this.staged.has(d.digest) || (await this.store.blobs.has(d.digest))) return { kind: 'exists' };
+    // Another pull into this store appending to the same partial file would interleave bytes: the
+    // file would no longer be what either process hashed. The second waits, then finds the blob
+    // in the store, or the partial file complete (verified again below).
+    return this.sidecars.claimPartial(d.digest, this.opts.signal, async (waited) => {
+      if (waited && (this.staged.has(d.digest) || (await this.store.blobs.has(d.digest)))) return { kind: 'exists' };
+      return this.download(d, source, progress);
+    });
+  }
+
+  /** Downloads into the claimed partial file, resuming from what is there, and verifies it. */
+  private async download(d: Descriptor, source: ImageSource, progress: (done: number) => void): Promise<BlobOutcome> {
     const { path } = await this.sidecars.partial(d.digest);
     let failures = 0;
     for (;;) {

@@ -5,8 +5,10 @@ import { StoreError } from '../errors.js';
 
 /** Options for acquiring a lock. */
 export interface LockOptions {
-  /** Give up after this many milliseconds (default 60 s). */
+  /** Give up after this many milliseconds (default 60 s; Infinity waits as long as the owner lives). */
   timeoutMs?: number;
+  /** Stops waiting (Ctrl-C). */
+  signal?: AbortSignal | undefined;
 }
 
 function alive(pid: number): boolean {
@@ -21,10 +23,12 @@ function alive(pid: number): boolean {
 /**
  * Runs `fn` while holding the lock at `path`. The lock file holds the owner's pid; a lock
  * whose owner is dead (killed mid-update) is broken, so a crash never wedges the store.
+ * `fn` learns whether it had to wait for another owner (who may have done its work meanwhile).
  */
-export async function withLock<T>(path: string, fn: () => Promise<T>, opts: LockOptions = {}): Promise<T> {
+export async function withLock<T>(path: string, fn: (waited: boolean) => Promise<T>, opts: LockOptions = {}): Promise<T> {
   const deadline = Date.now() + (opts.timeoutMs ?? 60_000);
   let delay = 2;
+  let waited = false;
   for (;;) {
     try {
       const fh = await open(path, 'wx');
@@ -45,11 +49,12 @@ export async function withLock<T>(path: string, fn: () => Promise<T>, opts: Lock
     if (Date.now() > deadline) {
       throw new StoreError(`timed out waiting for the store lock ${path} (held by pid ${owner || 'unknown'})`);
     }
-    await sleep(delay + Math.random() * delay);
+    waited = true;
+    await sleep(delay + Math.random() * delay, undefined, { signal: opts.signal });
     delay = Math.min(delay * 2, 50);
   }
   try {
-    return await fn();
+    return await fn(waited);
   } finally {
     await unlink(path).catch(() => undefined);
   }

@@ -11,6 +11,7 @@ import type { Digest } from '../image/digest.js';
 import { hexOf } from '../image/digest.js';
 import { writeFileAtomicSync } from './atomic-write.js';
 import type { StoreLayout } from './layout.js';
+import { withLock } from './lock.js';
 
 /** A saved upload session. */
 export interface SavedSession {
@@ -88,7 +89,21 @@ export class Sidecars {
     writeFileAtomicSync(join(this.dir(this.sources), hexOf(digest)), JSON.stringify([...list.slice(-15), src]), false);
   }
 
-  /** The path of a blob's partial download, created empty if missing, and how much it holds. */
+  /**
+   * Runs `fn` as the only process of this store pushing `digest` to `domain/repo`: two pushes of
+   * one image (two CI jobs on one store) would otherwise PATCH the same saved session at once.
+   * The second waits, told it waited: the blob is then usually in the registry.
+   */
+  claimUpload<T>(domain: string, repo: string, digest: Digest, signal: AbortSignal | undefined, fn: (waited: boolean) => Promise<T>): Promise<T> {
+    return withLock(join(this.dir(this.uploads), `${key(domain, repo, digest)}.lock`), fn, { timeoutMs: Infinity, signal });
+  }
+
+  /** Runs `fn` as the only process of this store writing the partial download of `digest` (see {@link claimUpload}). */
+  claimPartial<T>(digest: Digest, signal: AbortSignal | undefined, fn: (waited: boolean) => Promise<T>): Promise<T> {
+    return withLock(join(this.dir(this.partials), `${hexOf(digest)}.lock`), fn, { timeoutMs: Infinity, signal });
+  }
+
+  /** The path of a blob's partial download and how much it holds. */
   async partial(digest: Digest): Promise<{ path: string; size: number }> {
     const path = join(this.dir(this.partials), hexOf(digest));
     const size = statSync(path, { throwIfNoEntry: false })?.size ?? 0;
