@@ -103,7 +103,7 @@ export function buildProgram(): Command {
     .description('Upload an image to a registry')
     .argument('<NAME[:TAG]>')
     .option('-a, --all-tags', 'Push all tags of an image to the repository')
-    .option('--chunk-size <size>', 'Upload chunk size, e.g. 512k, 16m (default 16m, or chunkSize in config.json)')
+    .option('--chunk-size <size>', 'Upload chunk size, e.g. 512k, 16m (default: 16m growing to 64m while a chunk takes under 2 s; or chunkSize in config.json)')
     .option('--max-concurrent-uploads <n>', 'Blobs uploaded at once (default 5)')
     .action(lazy(() => import('./commands/push.js')))).copyInheritedSettings(program));
   program.addCommand(remoteFlags(new Command('pull')

@@ -37,6 +37,8 @@ export class RegistrySource implements ImageSource {
 /** Options of the registry sink. */
 export interface RegistrySinkOptions {
   chunkSize: number;
+  /** Chunks may grow up to this size while each takes under two seconds (see uploadBlob). */
+  growChunksTo?: number | undefined;
   sidecars: Sidecars;
   onEvent?: CopyListener | undefined;
   signal?: AbortSignal | undefined;
@@ -82,6 +84,7 @@ export class RegistrySink implements ImageSink {
       size: d.size,
       open: (start, end) => open(d, start, end),
       chunkSize: opts.chunkSize,
+      growTo: opts.growChunksTo,
       resume: saved,
       save: (s) => opts.sidecars.saveSession(reg.domain, repo, d.digest, s && { location: s.location, offset: s.offset, ...(s.minChunk ? { minChunk: s.minChunk } : {}) }),
       onProgress: progress,

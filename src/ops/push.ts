@@ -13,7 +13,10 @@ import type { Transport } from '../transport/transport.js';
 /** Options of `push`. */
 export interface PushOptions {
   allTags?: boolean;
+  /** Bytes per PATCH (the first one, with `growChunksTo`). */
   chunkSize: number;
+  /** Lets chunks grow up to this size while each takes under two seconds (the CLI's default). */
+  growChunksTo?: number;
   concurrency: number;
   insecure?: readonly string[];
   onEvent?: CopyListener;
@@ -38,7 +41,7 @@ export async function push(store: Store, transport: Transport, name: string, opt
   const reg = new RegistryClient(ref.domain, transport, opts.insecure);
   await reg.ping(opts.signal);
   const sink = new RegistrySink(reg, ref.path, {
-    chunkSize: opts.chunkSize, sidecars: new Sidecars(store.layout), onEvent: emit, signal: opts.signal, ...(opts.stopping ? { stopping: opts.stopping } : {}),
+    chunkSize: opts.chunkSize, growChunksTo: opts.growChunksTo, sidecars: new Sidecars(store.layout), onEvent: emit, signal: opts.signal, ...(opts.stopping ? { stopping: opts.stopping } : {}),
   });
   const pushed: { tag: string; digest: string; size: number }[] = [];
   for (const { record, tag } of targets.sort((a, b) => a.tag.localeCompare(b.tag))) {

@@ -22,7 +22,13 @@ export interface BlobUpload {
   size: number;
   /** Opens the blob's bytes from `start` (inclusive) to `end` (exclusive). */
   open(start: number, end: number): Readable;
+  /** Bytes per PATCH (at least the registry's OCI-Chunk-Min-Length). */
   chunkSize: number;
+  /**
+   * Lets chunks grow from `chunkSize` up to this size while each still takes under
+   * {@link CHUNK_SECONDS} at the speed measured on the previous one (unset: every chunk is `chunkSize`).
+   */
+  growTo?: number | undefined;
   /** A session saved by an earlier run, to continue. */
   resume?: UploadSession | undefined;
   /** Persists the session (or forgets it, with undefined). */
@@ -56,6 +62,15 @@ function counted(stream: Readable, base: number, onProgress: (n: number) => void
 }
 
 const MAX_FAILURES = 6;
+const MiB = 1024 * 1024;
+/** How long a grown chunk may take: what a Ctrl-C (stop after this chunk) or a resent chunk costs at most. */
+export const CHUNK_SECONDS = 2;
+
+/** The next chunk's size: what the last chunk's speed moves in {@link CHUNK_SECONDS}, whole MiB, within [floor, ceiling]. */
+export function nextChunkSize(sent: number, seconds: number, floor: number, ceiling: number): number {
+  const fits = Math.floor((sent / Math.max(seconds, 1e-3)) * CHUNK_SECONDS / MiB) * MiB;
+  return Math.max(floor, Math.min(ceiling, fits));
+}
 
 /** Uploads one blob; returns how many bytes were sent over the wire (resumed bytes excluded). */
 export async function uploadBlob(reg: RegistryClient, u: BlobUpload): Promise<void> {
@@ -70,6 +85,8 @@ export async function uploadBlob(reg: RegistryClient, u: BlobUpload): Promise<vo
     }
   }
   let failures = 0;
+  let chunkSize = u.chunkSize;
+  let ceiling = u.growTo ?? u.chunkSize;
   const fail = async (reason: string, err: unknown): Promise<void> => {
     failures++;
     if (failures > MAX_FAILURES) throw err;
@@ -98,11 +115,25 @@ export async function uploadBlob(reg: RegistryClient, u: BlobUpload): Promise<vo
       }
       while (session.offset < u.size) {
         if (u.stopping?.()) throw new UploadInterrupted(session.offset);
-        const chunk = Math.max(u.chunkSize, session.minChunk ?? 0);
+        const chunk = Math.max(chunkSize, session.minChunk ?? 0);
         const start = session.offset;
         const len = Math.min(chunk, u.size - start);
         const s: UploadSession = session;
-        const next = await reg.patch(u.repo, s, () => counted(u.open(start, start + len), start, u.onProgress), len, u.signal);
+        const began = performance.now();
+        let next: UploadSession | { status: 416 };
+        try {
+          next = await reg.patch(u.repo, s, () => counted(u.open(start, start + len), start, u.onProgress), len, u.signal);
+        } catch (err) {
+          // A proxy's body limit (nginx client_max_body_size, a CDN's 100 MB) refused a chunk that
+          // grew: the bytes never reached the registry, so the session is as it was. Go back to
+          // the size that passed and grow no further.
+          if (err instanceof RegistryError && err.status === 413 && chunkSize > u.chunkSize && len > u.chunkSize) {
+            ceiling = chunkSize = u.chunkSize;
+            continue;
+          }
+          throw err;
+        }
+        if (ceiling > u.chunkSize && len === chunk) chunkSize = nextChunkSize(len, (performance.now() - began) / 1000, u.chunkSize, ceiling);
         if ('status' in next) {
           // 416: the registry disagrees about the offset: ask it and continue from there.
           const status = await reg.uploadStatus(u.repo, s.location, u.signal);
