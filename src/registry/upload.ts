@@ -25,8 +25,9 @@ export interface BlobUpload {
   /** Bytes per PATCH (at least the registry's OCI-Chunk-Min-Length). */
   chunkSize: number;
   /**
-   * Lets chunks grow from `chunkSize` up to this size while each still takes under
-   * {@link CHUNK_SECONDS} at the speed measured on the previous one (unset: every chunk is `chunkSize`).
+   * Lets chunks grow from `chunkSize` up to this size (and to an eighth of the blob) while each
+   * still takes under {@link CHUNK_SECONDS} at the speed measured on the previous one (unset:
+   * every chunk is `chunkSize`).
    */
   growTo?: number | undefined;
   /** A session saved by an earlier run, to continue. */
@@ -86,7 +87,9 @@ export async function uploadBlob(reg: RegistryClient, u: BlobUpload): Promise<vo
   }
   let failures = 0;
   let chunkSize = u.chunkSize;
-  let ceiling = u.growTo ?? u.chunkSize;
+  // An eighth of the blob at most: a push stopped or killed anywhere has sent all but the chunk in
+  // flight, so the next run resends little (a 64 MiB layer keeps 16 MiB chunks).
+  let ceiling = u.growTo ? Math.max(u.chunkSize, Math.min(u.growTo, Math.floor(u.size / 8 / MiB) * MiB)) : u.chunkSize;
   const fail = async (reason: string, err: unknown): Promise<void> => {
     failures++;
     if (failures > MAX_FAILURES) throw err;

@@ -14,7 +14,8 @@ async function onTerminal(extra: Record<string, string>): Promise<{ code: number
   const script = await whichTool('script');
   if (!script) throw new Error('missing tool script: run apt-get install -y bsdutils');
   const env: NodeJS.ProcessEnv = { ...process.env, TERM: 'xterm-256color', ...extra };
-  for (const k of [...SCRUBBED_ENV, 'NO_COLOR']) if (!(k in extra)) delete env[k];
+  // CI (set by CI systems and by .ci/run) makes chalk's detection say no colour even on a terminal.
+  for (const k of [...SCRUBBED_ENV, 'NO_COLOR', 'CI']) if (!(k in extra)) delete env[k];
   const cmd = [process.execPath, BIN, '--root', await makeRoot(), 'rmi', 'nosuch'].map(quote).join(' ');
   return new Promise((resolve, reject) => {
     const child = spawn(script, ['-qec', cmd, '/dev/null'], { env, stdio: ['ignore', 'pipe', 'pipe'] });

@@ -51,9 +51,7 @@ describe('resume after SIGKILL half-way through a 64 MiB layer', () => {
     // (proxy_request_buffering on): the chunk in flight at the kill never reaches the registry.
     // (The built-in registry would keep a cut PATCH's bytes; the same setup serves both.)
     env.proxy.setRules({ bufferRequests: {}, throttle: { bytesPerSecond: THROTTLE, match: isUploadPatch } });
-    // 16 MiB chunks throughout (by default they would grow to what two seconds move at this
-    // throttle, 32 MiB, and the chunk lost at the kill would be bigger than the bound below).
-    const first = await startCli(['push', '--chunk-size', '16m', name], { root });
+    const first = await startCli(['push', name], { root });
     await killWhen(first, 'PATCH bytes sent by the first push', () => env.proxy.stats().receivedBytes(uploadPatches), Math.ceil(layer.size * 0.55));
     const reachedRegistry = env.proxy.stats().requestBytes(uploadPatches);
     expect(reachedRegistry, 'at least one whole chunk reached the registry before the kill').toBeGreaterThan(0);
@@ -61,7 +59,7 @@ describe('resume after SIGKILL half-way through a 64 MiB layer', () => {
 
     env.proxy.setRules({});
     env.proxy.resetStats();
-    const second = await tsd(['push', '--chunk-size', '16m', name], { root });
+    const second = await tsd(['push', name], { root });
     expect(second.code, show(second)).toBe(0);
     const sent = env.proxy.stats().requestBytes(uploadBodies);
     expect(sent, `the second push sent ${sent} bytes of a ${layer.size}-byte layer (${reachedRegistry} were already in the registry)`).toBeLessThan(SECOND_RUN_LIMIT);
