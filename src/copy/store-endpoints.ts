@@ -3,7 +3,6 @@
  * As a sink it downloads into resumable partial files, verifies every blob, and only at
  * `commit` moves them into `blobs/` and writes the names, under the store lock.
  */
-import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { Readable, Transform } from 'node:stream';
@@ -22,6 +21,7 @@ import type { Store } from '../store/store.js';
 import { describeNetworkError, isNetworkFailure } from '../transport/errors.js';
 import { DEFAULT_RETRY, backoffMs } from '../transport/retry.js';
 import type { CopyListener } from './events.js';
+import { hashFile } from './file-hash.js';
 
 /** The store as a place to read images from. */
 export class StoreSource implements ImageSource {
@@ -77,7 +77,14 @@ export class StoreSink implements ImageSink {
     // in the store, or the partial file complete (verified again below).
     return this.sidecars.claimPartial(d.digest, this.opts.signal, async (waited) => {
       if (waited && (this.staged.has(d.digest) || (await this.store.blobs.has(d.digest)))) return { kind: 'exists' };
-      return this.download(d, source, progress);
+      try {
+        return await this.download(d, source, progress);
+      } catch (err) {
+        // The other pull committed the blob (moving its partial file into blobs/) while this one
+        // was reading that file.
+        if (waited && (await this.store.blobs.has(d.digest))) return { kind: 'exists' };
+        throw err;
+      }
     });
   }
 
@@ -87,44 +94,51 @@ export class StoreSink implements ImageSink {
     let failures = 0;
     for (;;) {
       let { size: offset } = await this.sidecars.partial(d.digest);
+      // No partial file: another pull of this store may have just committed the blob (checked
+      // after looking at the partial file, which that commit moves).
+      if (offset === 0 && (await this.store.blobs.has(d.digest))) return { kind: 'exists' };
       if (offset > d.size) {
         await this.sidecars.resetPartial(path);
         offset = 0;
       }
+      const hash = await hashFile(path, offset, d.size);
       try {
-        const hash = createHash('sha256');
-        if (offset > 0) for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
         let done = offset;
         if (offset < d.size) {
           const { stream, resumed } = await source.blob(d, offset, this.opts.signal);
           if (!resumed && offset > 0) {
             // The source ignored the Range request and sent the whole blob: start the file over.
             stream.destroy();
+            hash.cancel();
             await this.sidecars.resetPartial(path);
             continue;
           }
+          // 64 KiB socket reads arrive faster than one write finishes: a 1 MiB buffer lets them go
+          // out as one writev per round trip through the thread pool instead of one write each
+          // (a 4 x 256 MiB pull: 0.4 s less CPU, bench/README.md). Memory stays bounded.
+          const file = createWriteStream(path, { flags: 'a', highWaterMark: WRITE_BUFFER });
           const counter = new Transform({
             transform(chunk: Buffer, _e, cb) {
-              hash.update(chunk);
+              hash.chunk(chunk);
+              // What earlier writes put in the file: the hashing worker may read up to there.
+              hash.written(offset + file.bytesWritten);
               done += chunk.length;
               progress(done);
               if (done > d.size) return cb(new DigestMismatchError(`filesystem layer verification failed for digest ${d.digest}`));
               cb(null, chunk);
             },
           });
-          // 64 KiB socket reads arrive faster than one write finishes: a 1 MiB buffer lets them go
-          // out as one writev per round trip through the thread pool instead of one write each
-          // (a 4 x 256 MiB pull: 0.4 s less CPU, bench/README.md). Memory stays bounded.
-          await pipeline(stream, counter, createWriteStream(path, { flags: 'a', highWaterMark: WRITE_BUFFER }), { signal: this.opts.signal });
+          await pipeline(stream, counter, file, { signal: this.opts.signal });
         }
-        const digest = `sha256:${hash.digest('hex')}` as Digest;
-        if (done !== d.size || digest !== d.digest) {
+        const digest = done === d.size ? await hash.finish(done) : undefined;
+        if (digest !== d.digest) {
           await rm(path, { force: true });
           throw new DigestMismatchError(`filesystem layer verification failed for digest ${d.digest}`);
         }
         this.staged.set(d.digest, { digest, size: done, path });
         return { kind: 'transferred' };
       } catch (err) {
+        hash.cancel();
         if (this.opts.signal?.aborted || !isNetworkFailure(err) || err instanceof DigestMismatchError || ++failures > MAX_FAILURES) throw err;
         const delayMs = backoffMs(DEFAULT_RETRY, failures);
         this.opts.onEvent?.({ type: 'retry', attempt: failures, delayMs, reason: describeNetworkError(err) });

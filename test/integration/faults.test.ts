@@ -117,23 +117,26 @@ describe('push through a bad network', () => {
 });
 
 describe('pull through a bad network', () => {
-  it('a connection reset in the middle of a blob GET: retried, succeeds, well under 1.6 copies received', async () => {
-    const { img, viaProxy } = await imageInRegistry('reset-get', 7101, 8);
-    const layer = img.layers[0]!;
-    env.proxy.setRules({ resetResponse: { afterBytes: Math.floor(layer.size / 2), match: blobOf(layer.digest) } });
-    const root = await makeRoot();
-    const r = await tsd(['pull', viaProxy], { root });
-    expect(r.code, show(r)).toBe(0);
-    const stats = env.proxy.stats();
-    expect(stats.faults).toHaveLength(1);
-    expect(r.stdout + r.stderr).toMatch(RETRYING);
-    expect(parsePull(r.stdout).layers).toEqual({ [id12(layer.digest)]: 'Pull complete' });
-    expect((await describeStored(root, viaProxy)).id).toBe(img.id);
-    expect(await checkLayout(root)).toMatchObject({ missing: [], corrupt: [], unreferenced: [] });
-    const total = await blobTotal(root, img);
-    expect(stats.responseBytes(blobGets)).toBeGreaterThanOrEqual(total);
-    expect(stats.responseBytes(blobGets)).toBeLessThan(SLACK * total);
-  });
+  // 8 MiB is hashed inline as it arrives, 24 MiB on the hashing worker thread (copy/file-hash.ts).
+  for (const [mib, seed] of [[8, 7101], [24, 7111]] as const) {
+    it(`a connection reset in the middle of a ${mib} MiB blob GET: retried, succeeds, well under 1.6 copies received`, async () => {
+      const { img, viaProxy } = await imageInRegistry(`reset-get-${mib}`, seed, mib);
+      const layer = img.layers[0]!;
+      env.proxy.setRules({ resetResponse: { afterBytes: Math.floor(layer.size / 2), match: blobOf(layer.digest) } });
+      const root = await makeRoot();
+      const r = await tsd(['pull', viaProxy], { root });
+      expect(r.code, show(r)).toBe(0);
+      const stats = env.proxy.stats();
+      expect(stats.faults).toHaveLength(1);
+      expect(r.stdout + r.stderr).toMatch(RETRYING);
+      expect(parsePull(r.stdout).layers).toEqual({ [id12(layer.digest)]: 'Pull complete' });
+      expect((await describeStored(root, viaProxy)).id).toBe(img.id);
+      expect(await checkLayout(root)).toMatchObject({ missing: [], corrupt: [], unreferenced: [] });
+      const total = await blobTotal(root, img);
+      expect(stats.responseBytes(blobGets)).toBeGreaterThanOrEqual(total);
+      expect(stats.responseBytes(blobGets)).toBeLessThan(SLACK * total);
+    });
+  }
 
   it('503 with Retry-After on blob GETs: waits, retries, succeeds', async () => {
     const { img, viaProxy } = await imageInRegistry('busy-get', 7102, 2);
@@ -149,27 +152,29 @@ describe('pull through a bad network', () => {
     expect(await checkLayout(root)).toMatchObject({ missing: [], corrupt: [], unreferenced: [] });
   });
 
-  it('a corrupted layer download fails with docker\'s verification error and leaves the store consistent', async () => {
-    const { img, viaProxy } = await imageInRegistry('corrupt', 7103, 2);
-    const layer = img.layers[0]!;
-    // The store already holds another image: it must come out untouched.
-    const root = await makeRoot();
-    const bystander = await makeImage(root, 'bystander:1', [{ sizeMiB: 0.2, seed: 7104 }]);
-    env.proxy.setRules({ corruptResponse: { match: blobOf(layer.digest) } });
-    const r = await tsd(['pull', viaProxy], { root });
-    expect(env.proxy.stats().faults).toHaveLength(1);
-    expectOneLineError(r, `filesystem layer verification failed for digest ${layer.digest}`);
-    expect(await storeProblems(root)).toEqual({ misnamedBlobs: [], missing: [], corrupt: [] });
-    expect(await namesInStore(root)).toEqual([bystander.fullName]);
-    expect((await describeStored(root, 'bystander:1')).id).toBe(bystander.id);
+  for (const [mib, seed] of [[2, 7103], [24, 7113]] as const) {
+    it(`a corrupted ${mib} MiB layer download fails with docker's verification error and leaves the store consistent`, async () => {
+      const { img, viaProxy } = await imageInRegistry(`corrupt-${mib}`, seed, mib);
+      const layer = img.layers[0]!;
+      // The store already holds another image: it must come out untouched.
+      const root = await makeRoot();
+      const bystander = await makeImage(root, 'bystander:1', [{ sizeMiB: 0.2, seed: 7104 }]);
+      env.proxy.setRules({ corruptResponse: { match: blobOf(layer.digest) } });
+      const r = await tsd(['pull', viaProxy], { root });
+      expect(env.proxy.stats().faults).toHaveLength(1);
+      expectOneLineError(r, `filesystem layer verification failed for digest ${layer.digest}`);
+      expect(await storeProblems(root)).toEqual({ misnamedBlobs: [], missing: [], corrupt: [] });
+      expect(await namesInStore(root)).toEqual([bystander.fullName]);
+      expect((await describeStored(root, 'bystander:1')).id).toBe(bystander.id);
 
-    // Without the fault, the same pull succeeds in the same store.
-    env.proxy.setRules({});
-    const again = await tsd(['pull', viaProxy], { root });
-    expect(again.code, show(again)).toBe(0);
-    expect((await describeStored(root, viaProxy)).id).toBe(img.id);
-    expect(await checkLayout(root)).toMatchObject({ missing: [], corrupt: [], unreferenced: [] });
-    // And skopeo, independently, finds the registry's copy intact.
-    await skopeoOk(['copy', `docker://${env.reg.host}/corrupt:1`, `oci:${await makeSandbox()}/check:x`]);
-  });
+      // Without the fault, the same pull succeeds in the same store.
+      env.proxy.setRules({});
+      const again = await tsd(['pull', viaProxy], { root });
+      expect(again.code, show(again)).toBe(0);
+      expect((await describeStored(root, viaProxy)).id).toBe(img.id);
+      expect(await checkLayout(root)).toMatchObject({ missing: [], corrupt: [], unreferenced: [] });
+      // And skopeo, independently, finds the registry's copy intact.
+      await skopeoOk(['copy', `docker://${env.reg.host}/corrupt-${mib}:1`, `oci:${await makeSandbox()}/check:x`]);
+    });
+  }
 });

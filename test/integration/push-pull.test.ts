@@ -122,6 +122,22 @@ describe('push', () => {
     expect(await checkLayout(other)).toMatchObject({ missing: [], corrupt: [], unreferenced: [] });
   });
 
+  it('pull of three 16 MiB layers one after another: each hashed on the worker thread as it arrives, all verified', async () => {
+    // From 16 MiB on, a layer's SHA-256 is computed by a worker thread reading the partial file
+    // behind the writer (copy/file-hash.ts); one download at a time, each job reaches a worker
+    // that is already running.
+    const root = await makeRoot();
+    const name = `${env.host}/big-layers:1`;
+    const img = await makeImage(root, name, [{ sizeMiB: 16, seed: 311 }, { sizeMiB: 16, seed: 312 }, { sizeMiB: 16, seed: 313 }]);
+    expect((await tsd(['push', name], { root })).code).toBe(0);
+    const other = await makeRoot();
+    const p = await tsd(['pull', '--max-concurrent-downloads', '1', name], { root: other });
+    expect(p.code, show(p)).toBe(0);
+    expect(parsePull(p.stdout).layers).toEqual(Object.fromEntries(img.layers.map((l) => [id12(l.digest), 'Pull complete'])));
+    expect((await describeStored(other, name)).id).toBe(img.id);
+    expect(await checkLayout(other)).toMatchObject({ missing: [], corrupt: [], unreferenced: [] });
+  });
+
   it('re-push prints "Layer already exists" for every layer and uploads no blob (proxy sees no upload request)', async () => {
     const name = `${env.host}/again:1`;
     const { root } = await pushFixture(name);
