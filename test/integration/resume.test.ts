@@ -1,9 +1,10 @@
-// Resume: a push or pull of a 64 MiB layer killed (SIGKILL) half-way, then run again, does not
+// Resume: a push or pull of a 64 MiB layer killed (SIGKILL) or stopped (Ctrl-C) half-way, then run again, does not
 // move the first half again. The fault proxy throttles the transfer so the test can kill it
 // half-way (judged by the bytes that went through, never by time).
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
+import type { RunResult } from '../helpers/cli.js';
 import { makeRoot, namesInStore } from '../helpers/cli.js';
 import { waitUntil } from '../helpers/daemon.js';
 import type { Match, RecordFilter } from '../helpers/fault-proxy.js';
@@ -23,18 +24,23 @@ const THROTTLE = 16 * MiB;
 
 const env = useRegistryWithProxy();
 
-/** Waits until `bytes()` reaches `target`, then SIGKILLs the CLI; fails loudly if it ended first. */
-async function killWhen(cli: BackgroundCli, what: string, bytes: () => number, target: number): Promise<void> {
+/** Waits until `bytes()` reaches `target`, then sends `signal` to the CLI; fails loudly if it ended first. */
+async function signalWhen(cli: BackgroundCli, what: string, bytes: () => number, target: number, signal: NodeJS.Signals): Promise<RunResult> {
   let exited = false;
   void cli.result.then(() => (exited = true));
-  await waitUntil(`${what} to reach ${target} bytes before the CLI is killed`, () => (bytes() >= target ? true : undefined), {
+  await waitUntil(`${what} to reach ${target} bytes before the CLI gets ${signal}`, () => (bytes() >= target ? true : undefined), {
     timeoutMs: 120_000,
     intervalMs: 10,
     dead: () => exited,
     context: () => `bytes so far: ${bytes()}\nstdout: ${cli.stdout()}\nstderr: ${cli.stderr()}`,
   });
-  cli.kill('SIGKILL');
-  const r = await cli.result;
+  cli.kill(signal);
+  return cli.result;
+}
+
+/** {@link signalWhen} with SIGKILL, checking the CLI was killed rather than finished. */
+async function killWhen(cli: BackgroundCli, what: string, bytes: () => number, target: number): Promise<void> {
+  const r = await signalWhen(cli, what, bytes, target, 'SIGKILL');
   expect(r.stderr, 'the CLI was killed, not finished').toContain('killed by SIGKILL');
 }
 
@@ -86,13 +92,7 @@ describe('resume after SIGKILL half-way through a 64 MiB layer', () => {
     // the built-in registry keeps its bytes, and the assertions hold for both).
     env.proxy.setRules({ throttle: { bytesPerSecond: THROTTLE, match: isUploadPatch } });
     const first = await startCli(['push', '--chunk-size', '4m', name], { root });
-    let exited = false;
-    void first.result.then(() => (exited = true));
-    await waitUntil('half of the layer to reach the registry', () => (env.proxy.stats().requestBytes(uploadPatches) >= layer.size / 2 ? true : undefined), {
-      timeoutMs: 120_000, intervalMs: 10, dead: () => exited, context: () => `stderr: ${first.stderr()}`,
-    });
-    first.kill('SIGINT');
-    const r = await first.result;
+    const r = await signalWhen(first, 'PATCH bytes reaching the registry', () => env.proxy.stats().requestBytes(uploadPatches), layer.size / 2, 'SIGINT');
     expect(r.code, show(r)).toBe(130);
     expect(r.stderr).toContain('run the same push again to resume');
     const reachedRegistry = env.proxy.stats().requestBytes(uploadPatches);
@@ -151,13 +151,7 @@ describe('resume after SIGKILL half-way through a 64 MiB layer', () => {
     const layerGets: RecordFilter = (q) => q.method === 'GET' && q.path.endsWith(`/blobs/${layer.digest}`);
     env.proxy.setRules({ throttle: { bytesPerSecond: THROTTLE, match: (r) => isBlobGet(r) && r.path.endsWith(`/blobs/${layer.digest}`) } });
     const first = await startCli(['pull', name], { root });
-    let exited = false;
-    void first.result.then(() => (exited = true));
-    await waitUntil('half of the layer to reach the pull', () => (env.proxy.stats().responseBytes(layerGets) >= layer.size / 2 ? true : undefined), {
-      timeoutMs: 120_000, intervalMs: 10, dead: () => exited, context: () => `stderr: ${first.stderr()}`,
-    });
-    first.kill('SIGINT');
-    const r = await first.result;
+    const r = await signalWhen(first, 'layer bytes received by the pull', () => env.proxy.stats().responseBytes(layerGets), layer.size / 2, 'SIGINT');
     expect(r.code, show(r)).toBe(130);
     expect(r.stderr).toContain('Stopping; what was downloaded is kept and the next pull continues from it.');
     expect(r.stderr).not.toContain('after the current chunk');

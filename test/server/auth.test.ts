@@ -133,7 +133,7 @@ describe('the 401 answers, side by side with docker-registry', () => {
     ['DELETE', `/v2/team/app/blobs/sha256:${'0'.repeat(64)}`, undefined],
   ];
   it.each(requests)('%s %s (Authorization: %s): the same status, challenge and body', async (method, path, authorization) => {
-    const headers = authorization ? { Authorization: authorization } : {};
+    const headers: Record<string, string> = authorization ? { Authorization: authorization } : {};
     const [ours, theirs] = await Promise.all([call(reg.url, method, path, { headers }), call(real.url, method, path, { headers })]);
     expect(theirs.status).toBe(401);
     expect(ours.status).toBe(401);
