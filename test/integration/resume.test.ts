@@ -108,62 +108,48 @@ describe('resume after SIGKILL half-way through a 64 MiB layer', () => {
     expect((await skopeoInspect(`docker://${name}`)).Digest).toBe(img.manifestDigest);
   }, 300_000);
 
-  it('pull: the second run does not download the first half again', async () => {
-    const src = await makeRoot();
-    const direct = `${env.reg.host}/resume-pull:1`;
-    const img = await makeImage(src, direct, [{ sizeMiB: LAYER_MIB, seed: 9002 }]);
-    const layer = img.layers[0]!;
-    const pushed = await tsd(['push', direct], { root: src });
-    expect(pushed.code, show(pushed)).toBe(0);
+  for (const stop of ['SIGKILL', 'SIGINT'] as const) {
+    const how = stop === 'SIGKILL' ? 'killed' : 'stopped with Ctrl-C (at once, saying the bytes are kept)';
+    it(`pull ${how} half-way: the second run does not download the first half again`, async () => {
+      const repo = `resume-pull-${stop.toLowerCase()}`;
+      const src = await makeRoot();
+      const direct = `${env.reg.host}/${repo}:1`;
+      const img = await makeImage(src, direct, [{ sizeMiB: LAYER_MIB, seed: stop === 'SIGKILL' ? 9002 : 9004 }]);
+      const layer = img.layers[0]!;
+      const pushed = await tsd(['push', direct], { root: src });
+      expect(pushed.code, show(pushed)).toBe(0);
 
-    const name = `${env.host}/resume-pull:1`;
-    const root = await makeRoot();
-    const layerGet: Match = (r) => isBlobGet(r) && r.path.endsWith(`/blobs/${layer.digest}`);
-    const layerGets: RecordFilter = (q) => q.method === 'GET' && q.path.endsWith(`/blobs/${layer.digest}`);
-    env.proxy.setRules({ throttle: { bytesPerSecond: THROTTLE, match: layerGet } });
-    const first = await startCli(['pull', name], { root });
-    await killWhen(first, 'layer bytes received by the first pull', () => env.proxy.stats().responseBytes(layerGets), Math.ceil(layer.size * 0.55));
+      const name = `${env.host}/${repo}:1`;
+      const root = await makeRoot();
+      const layerGet: Match = (r) => isBlobGet(r) && r.path.endsWith(`/blobs/${layer.digest}`);
+      const layerGets: RecordFilter = (q) => q.method === 'GET' && q.path.endsWith(`/blobs/${layer.digest}`);
+      env.proxy.setRules({ throttle: { bytesPerSecond: THROTTLE, match: layerGet } });
+      const first = await startCli(['pull', name], { root });
+      const received = (): number => env.proxy.stats().responseBytes(layerGets);
+      const half = Math.ceil(layer.size * 0.55);
+      if (stop === 'SIGKILL') {
+        await killWhen(first, 'layer bytes received by the first pull', received, half);
+      } else {
+        const r = await signalWhen(first, 'layer bytes received by the first pull', received, half, 'SIGINT');
+        expect(r.code, show(r)).toBe(130);
+        expect(r.stderr).toContain('Stopping; what was downloaded is kept and the next pull continues from it.');
+        expect(r.stderr).not.toContain('after the current chunk');
+        expect(r.stderr).toContain('run the same command again to resume');
+      }
 
-    // Killed half-way, the store is still consistent and names nothing new.
-    expect(await storeProblems(root)).toEqual({ misnamedBlobs: [], missing: [], corrupt: [] });
-    expect(await namesInStore(root)).toEqual([]);
+      // Stopped half-way, the store is still consistent and names nothing new.
+      expect(await storeProblems(root)).toEqual({ misnamedBlobs: [], missing: [], corrupt: [] });
+      expect(await namesInStore(root)).toEqual([]);
 
-    env.proxy.setRules({});
-    env.proxy.resetStats();
-    const second = await tsd(['pull', name], { root });
-    expect(second.code, show(second)).toBe(0);
-    const received = env.proxy.stats().responseBytes(layerGets);
-    expect(received, `the second pull received ${received} bytes of a ${layer.size}-byte layer`).toBeLessThan(SECOND_RUN_LIMIT);
-    expect(parsePull(second.stdout).layers).toEqual({ [id12(layer.digest)]: 'Pull complete' });
-    expect((await describeStored(root, name)).id).toBe(img.id);
-    expect(await checkLayout(root)).toMatchObject({ missing: [], corrupt: [], unreferenced: [] });
-  }, 300_000);
-
-  it('pull: Ctrl-C (SIGINT) stops at once and says the bytes are kept; the next pull continues from them', async () => {
-    const src = await makeRoot();
-    const direct = `${env.reg.host}/resume-pull-ctrl-c:1`;
-    const img = await makeImage(src, direct, [{ sizeMiB: LAYER_MIB, seed: 9004 }]);
-    const layer = img.layers[0]!;
-    expect((await tsd(['push', direct], { root: src })).code).toBe(0);
-
-    const name = `${env.host}/resume-pull-ctrl-c:1`;
-    const root = await makeRoot();
-    const layerGets: RecordFilter = (q) => q.method === 'GET' && q.path.endsWith(`/blobs/${layer.digest}`);
-    env.proxy.setRules({ throttle: { bytesPerSecond: THROTTLE, match: (r) => isBlobGet(r) && r.path.endsWith(`/blobs/${layer.digest}`) } });
-    const first = await startCli(['pull', name], { root });
-    const r = await signalWhen(first, 'layer bytes received by the pull', () => env.proxy.stats().responseBytes(layerGets), layer.size / 2, 'SIGINT');
-    expect(r.code, show(r)).toBe(130);
-    expect(r.stderr).toContain('Stopping; what was downloaded is kept and the next pull continues from it.');
-    expect(r.stderr).not.toContain('after the current chunk');
-    expect(r.stderr).toContain('run the same command again to resume');
-    expect(await storeProblems(root)).toEqual({ misnamedBlobs: [], missing: [], corrupt: [] });
-    expect(await namesInStore(root)).toEqual([]);
-
-    env.proxy.setRules({});
-    env.proxy.resetStats();
-    const second = await tsd(['pull', name], { root });
-    expect(second.code, show(second)).toBe(0);
-    expect(env.proxy.stats().responseBytes(layerGets)).toBeLessThan(SECOND_RUN_LIMIT);
-    expect((await describeStored(root, name)).id).toBe(img.id);
-  }, 300_000);
+      env.proxy.setRules({});
+      env.proxy.resetStats();
+      const second = await tsd(['pull', name], { root });
+      expect(second.code, show(second)).toBe(0);
+      const again = received();
+      expect(again, `the second pull received ${again} bytes of a ${layer.size}-byte layer`).toBeLessThan(SECOND_RUN_LIMIT);
+      expect(parsePull(second.stdout).layers).toEqual({ [id12(layer.digest)]: 'Pull complete' });
+      expect((await describeStored(root, name)).id).toBe(img.id);
+      expect(await checkLayout(root)).toMatchObject({ missing: [], corrupt: [], unreferenced: [] });
+    }, 300_000);
+  }
 });
