@@ -115,7 +115,7 @@ function workerHash(path: string, offset: number): FileHash {
   const w = hashWorker();
   const id = nextId++;
   jobs.set(id, {});
-  if (jobs.size === 1) w.ref();
+  w.ref();
   const done = (): void => {
     jobs.delete(id);
     if (jobs.size === 0) w.unref();
