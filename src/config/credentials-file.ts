@@ -4,13 +4,14 @@
  * configure a credential helper to keep secrets out of it. Reads parse the JSON directly; conf
  * (with ajv, ~40 ms of module loading) is imported only to write, by `login` and `logout`.
  */
-import { chmodSync, readFileSync } from 'node:fs';
+import { chmodSync } from 'node:fs';
 import { join } from 'node:path';
 import type Conf from 'conf';
 import type { Credentials } from '../transport/auth.js';
 import type { DockerAuthEntry } from './docker-config.js';
 import { credentialsFromEntry, findAuthEntry } from './docker-config.js';
 import { ConfigFileError, jsonSyntaxReason } from './errors.js';
+import { readJsonFile } from './json-file.js';
 import { configDir } from './paths.js';
 import { sameRegistry } from './registry-key.js';
 
@@ -50,19 +51,7 @@ export class CredentialsFile {
 
   /** The file's `auths` (none when there is no file), read as conf reads it; a damaged file is an error naming it. */
   private auths(): Record<string, DockerAuthEntry> {
-    let text: string;
-    try {
-      text = readFileSync(this.path, 'utf8');
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return {};
-      throw new ConfigFileError(this.path, `cannot read ${this.path}: ${(err as Error).message}`, { cause: err });
-    }
-    let doc: CredentialsDoc | null;
-    try {
-      doc = JSON.parse(text) as CredentialsDoc | null;
-    } catch (err) {
-      throw new ConfigFileError(this.path, `${this.path} is not valid JSON: ${jsonSyntaxReason(err)}`);
-    }
+    const doc = readJsonFile(this.path) as CredentialsDoc | null | undefined;
     return { ...(doc?.auths ?? {}) };
   }
 

@@ -2,11 +2,11 @@
  * Docker's own client config, read (never written): `$DOCKER_CONFIG/config.json`, else
  * `~/.docker/config.json`, with `auths`, `credsStore` and `credHelpers`.
  */
-import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { Credentials } from '../transport/auth.js';
-import { ConfigFileError, jsonSyntaxReason } from './errors.js';
+import { ConfigFileError } from './errors.js';
+import { readJsonFile } from './json-file.js';
 import { sameRegistry } from './registry-key.js';
 
 /** One `auths` entry as docker writes it (`auth` is base64 of `user:password`). */
@@ -32,22 +32,10 @@ export function dockerConfigPath(env: NodeJS.ProcessEnv = process.env): string {
 
 /** Reads a docker-format config file; undefined when it does not exist. */
 export async function readDockerConfig(path: string): Promise<DockerConfigFile | undefined> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw new ConfigFileError(path, `cannot read ${path}: ${(err as Error).message}`, { cause: err });
-  }
-  if (text.trim() === '') return {};
-  try {
-    const doc = JSON.parse(text) as unknown;
-    if (!doc || typeof doc !== 'object' || Array.isArray(doc)) throw new Error('not a JSON object');
-    return doc as DockerConfigFile;
-  } catch (err) {
-    // Not the parser's message alone, nor the error as a cause: V8 quotes the file around the fault.
-    throw new ConfigFileError(path, `${path} is not valid JSON: ${jsonSyntaxReason(err)}`);
-  }
+  const doc = readJsonFile(path);
+  if (doc === undefined) return undefined;
+  if (!doc || typeof doc !== 'object' || Array.isArray(doc)) throw new ConfigFileError(path, `${path} is not valid JSON: not a JSON object`);
+  return doc as DockerConfigFile;
 }
 
 /** The entry of `auths` for a registry key, matching keys written as URLs (`https://host/v1/`) too. */

@@ -4,10 +4,9 @@
  * to read one small file. ts-docker never writes this file; conf remains the writer of the
  * credentials file (credentials-file.ts), the one module that imports it.
  */
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { InvalidArgumentError } from '../errors.js';
-import { ConfigFileError, jsonSyntaxReason } from './errors.js';
+import { readJsonFile } from './json-file.js';
 import { configDir } from './paths.js';
 
 /** What can be set in `config.json`. */
@@ -26,20 +25,7 @@ export interface Settings {
 
 /** Reads settings from `dir` (else `$TS_DOCKER_CONFIG`, else `~/.config/ts-docker`); a missing file is `{}`. */
 export function loadSettings(dir?: string): Settings {
-  const path = join(configDir(dir), 'config.json');
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return {};
-    throw new ConfigFileError(path, `cannot read ${path}: ${(err as Error).message}`, { cause: err });
-  }
-  let doc: unknown;
-  try {
-    doc = JSON.parse(text);
-  } catch (err) {
-    throw new ConfigFileError(path, `${path} is not valid JSON: ${jsonSyntaxReason(err)}`);
-  }
+  const doc = readJsonFile(join(configDir(dir), 'config.json'));
   // As conf's store: the file's top-level properties (null and non-objects give none).
   return Object.assign({}, doc) as Settings;
 }
