@@ -43,8 +43,7 @@ export function exitQuietlyOnBrokenPipe(): void {
   process.stderr.on('error', onError);
 }
 
-/** Writes text to stdout (a reader that went away ends the process quietly: {@link exitQuietlyOnBrokenPipe}). */
+/** Writes text to stdout (a reader that went away ends the process quietly: main sets up {@link exitQuietlyOnBrokenPipe}). */
 export function out(text: string): void {
-  exitQuietlyOnBrokenPipe();
   process.stdout.write(text);
 }
