@@ -9,6 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { closeSync, openSync } from 'node:fs';
 import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { processAlive } from '../store/lock.js';
 
 /** What `run` recorded about a detached registry. */
 export interface ContainerInfo {
@@ -40,13 +41,7 @@ export function containersDir(storeRoot: string): string {
 }
 
 function alive(pid: number | undefined): boolean {
-  if (pid === undefined) return false;
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  return true;
+  return pid !== undefined && processAlive(pid);
 }
 
 /** Is `pid` still our registry (not a recycled pid)? Checked through /proc where it exists. */

@@ -27,7 +27,8 @@ function removeLock(path: string): void {
   }
 }
 
-function alive(pid: number): boolean {
+/** Whether process `pid` exists (one owned by another user counts: signalling it is merely not allowed). */
+export function processAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
@@ -58,7 +59,7 @@ export async function withLock<T>(path: string, fn: (waited: boolean) => Promise
       }
     }
     const owner = Number.parseInt(readText(path), 10);
-    if (Number.isInteger(owner) && owner > 0 && owner !== process.pid && !alive(owner)) {
+    if (Number.isInteger(owner) && owner > 0 && owner !== process.pid && !processAlive(owner)) {
       // Re-read just before breaking, to narrow the window where another process broke it first.
       if (readText(path) === String(owner)) removeLock(path);
       continue;
