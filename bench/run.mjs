@@ -77,6 +77,8 @@ const QUICK = [
 ];
 const TARGETS = { push: { skopeo: 0.85, limit: 1.25 }, pull: { skopeo: 0.6 }, 're-push': { skopeo: 2.0 } };
 const STARTUP_TARGETS = { images: 1.8, tag: 1.6 };
+/** ts-docker's default `--max-concurrent-downloads` (docker's), used by the node GET limit too. */
+const PULL_CONCURRENCY = 3;
 
 function version(cmd, args) {
   try {
@@ -206,6 +208,13 @@ async function main() {
 
     const samples = {};
     const add = (key, value) => { (samples[key] ??= []).push(value); };
+    // Wall seconds, peak RSS, and CPU seconds (user + system, all threads) with the system part apart.
+    const record = (op, img, tool, r) => {
+      add(`${op}/${img.id}/${tool}`, r.wall);
+      add(`${op}/${img.id}/${tool}-rss`, r.rssKiB);
+      add(`${op}/${img.id}/${tool}-cpu`, r.cpu.user + r.cpu.sys);
+      add(`${op}/${img.id}/${tool}-sys`, r.cpu.sys);
+    };
 
     const clearSidecars = async () => {
       for (const d of ['sources', 'uploads', 'ingest']) await rm(join(store, d), { recursive: true, force: true });
@@ -240,8 +249,7 @@ async function main() {
             settle();
             const r = await pushTo(tool, repo, true);
             if (phases.has('push')) {
-              add(`push/${img.id}/${tool}`, r.wall);
-              add(`push/${img.id}/${tool}-rss`, r.rssKiB);
+              record('push', img, tool, r);
             }
             lastRepo = repo;
           }
@@ -257,16 +265,14 @@ async function main() {
               : await skopeo(['copy', '--src-tls-verify=false', `docker://${src}`, `oci:${dest}:latest`]);
             const have = await blobSizes(dest);
             for (const l of layers) if (have.get(l.digest) !== l.size) throw new Error(`${tool} pull ${src}: layer ${l.digest} missing or wrong size in ${dest}`);
-            add(`pull/${img.id}/${tool}`, r.wall);
-            add(`pull/${img.id}/${tool}-rss`, r.rssKiB);
+            record('pull', img, tool, r);
             await rm(dest, { recursive: true, force: true });
           }
         }
         if (phases.has('re-push')) {
           for (const tool of order) {
             const r = await pushTo(tool, lastRepo, false);
-            add(`re-push/${img.id}/${tool}`, r.wall);
-            add(`re-push/${img.id}/${tool}-rss`, r.rssKiB);
+            record('re-push', img, tool, r);
           }
         }
         // The machine's limits for this image, same run: hashing, one-stream upload, one-stream download.
@@ -287,8 +293,10 @@ async function main() {
           const getArgs = ['-sS', '-f'];
           for (const l of layers) getArgs.push('-o', '/dev/null', `http://${host}/v2/${repo}/blobs/${l.digest}`);
           add(`limit-download/${img.id}`, (await timed('curl', getArgs)).wall);
+          const nodeGet = [join(HERE, 'lib', 'node-get.cjs'), host, repo, String(PULL_CONCURRENCY), ...layers.map((l) => l.digest)];
+          add(`limit-node-get/${img.id}`, (await timed(process.execPath, nodeGet, { env: tsdEnv })).wall);
         }
-        log(`run ${run + 1}/${o.runs} ${img.id}: ${Object.entries(samples).filter(([k]) => k.includes(`/${img.id}/`) && !k.endsWith('rss'))
+        log(`run ${run + 1}/${o.runs} ${img.id}: ${Object.entries(samples).filter(([k]) => k.includes(`/${img.id}/`) && !/-(rss|cpu|sys)$/.test(k))
           .map(([k, v]) => `${k.replace(`/${img.id}/`, ' ')} ${v.at(-1).toFixed(2)}`).join(', ')}`);
       }
     }
@@ -307,10 +315,12 @@ async function main() {
       const hash = S(`limit-hash/${img.id}`);
       const up = S(`limit-upload/${img.id}`);
       const down = S(`limit-download/${img.id}`);
+      const nodeGet = S(`limit-node-get/${img.id}`);
       const L = { image: img.id, label: `${img.count} x ${humanBytes(img.layerSize)}`, bytes: img.bytes };
       if (hash) limits.push({ what: 'openssl dgst -sha256', ...L, time: hash });
       if (up) limits.push({ what: 'curl upload (POST + PUT per blob)', ...L, time: up });
       if (down) limits.push({ what: 'curl GET (one process, all blobs)', ...L, time: down });
+      if (nodeGet) limits.push({ what: `node GET + SHA-256 (${PULL_CONCURRENCY} connections, no files)`, ...L, time: nodeGet });
       for (const op of ['push', 'pull', 're-push']) {
         const t = S(`${op}/${img.id}/tsd`);
         const k = S(`${op}/${img.id}/skopeo`);
@@ -321,9 +331,11 @@ async function main() {
           op, image: img.id, layers: img.count, layerSize: img.layerSize, bytes: img.bytes,
           tsd: t, skopeo: k, limit,
           tsdRssKiB: S(`${op}/${img.id}/tsd-rss`), skopeoRssKiB: S(`${op}/${img.id}/skopeo-rss`),
+          tsdCpu: S(`${op}/${img.id}/tsd-cpu`), tsdSys: S(`${op}/${img.id}/tsd-sys`),
+          skopeoCpu: S(`${op}/${img.id}/skopeo-cpu`), skopeoSys: S(`${op}/${img.id}/skopeo-sys`),
           ratioSkopeo: t.median / k.median,
           ratioLimit: limit ? t.median / limit.median : undefined,
-          ...(alt ? { compare: alt, compareRssKiB: S(`${op}/${img.id}/alt-rss`), ratioCompare: alt.median / t.median, ratioCompareSkopeo: alt.median / k.median } : {}),
+          ...(alt ? { compare: alt, compareRssKiB: S(`${op}/${img.id}/alt-rss`), compareCpu: S(`${op}/${img.id}/alt-cpu`), compareSys: S(`${op}/${img.id}/alt-sys`), ratioCompare: alt.median / t.median, ratioCompareSkopeo: alt.median / k.median } : {}),
           targetSkopeo: TARGETS[op].skopeo, targetLimit: TARGETS[op].limit,
         });
       }

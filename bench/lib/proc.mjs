@@ -59,7 +59,7 @@ export async function timed(cmd, args, { env, rss = false, tmp, cwd, allowFail =
   let argv = [cmd, ...args];
   if (rss) {
     file = join(tmp, `time-${process.pid}-${Math.random().toString(36).slice(2)}.txt`);
-    argv = [TIME, '-f', '%M', '-o', file, ...argv];
+    argv = [TIME, '-f', '%M %U %S', '-o', file, ...argv];
   }
   const out = [];
   const err = [];
@@ -77,13 +77,16 @@ export async function timed(cmd, args, { env, rss = false, tmp, cwd, allowFail =
   const stdout = Buffer.concat(out).toString();
   const stderr = Buffer.concat(err).toString();
   let rssKiB;
+  let cpu;
   if (file) {
     const text = await readFile(file, 'utf8').catch(() => '');
     await rm(file, { force: true });
-    rssKiB = Number(text.trim().split('\n').at(-1));
+    const [m, u, sy] = text.trim().split('\n').at(-1).split(' ').map(Number);
+    rssKiB = m;
+    cpu = { user: u, sys: sy };
   }
   if (code !== 0 && !allowFail) {
     throw new Error(`${argv.join(' ')} exited ${code}\n${stdout.slice(-2000)}${stderr.slice(-4000)}`);
   }
-  return { wall, rssKiB, code, stdout, stderr };
+  return { wall, rssKiB, cpu, code, stdout, stderr };
 }

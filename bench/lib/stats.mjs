@@ -61,9 +61,21 @@ export function markdown(doc) {
       `${ratio(r.ratioSkopeo)}${r.targetSkopeo ? ` (<= ${r.targetSkopeo})${mark(r.ratioSkopeo, r.targetSkopeo)}` : ''} | ` +
       `${ratio(r.ratioLimit)}${r.targetLimit ? ` (<= ${r.targetLimit})${mark(r.ratioLimit, r.targetLimit)}` : ''} |`);
   }
+  if (doc.results.some((r) => r.tsdCpu)) {
+    // GNU time reports CPU in hundredths of a second.
+    const cpu = (all, sys) => (all ? `${all.median.toFixed(2)} (${sys.median.toFixed(2)})` : '-');
+    lines.push('');
+    lines.push('CPU seconds of each tool\'s process, medians: user + system over all its threads (system alone in brackets):');
+    lines.push('');
+    lines.push(`| operation | image | ts-docker | skopeo |${doc.compare ? ' compare |' : ''}`);
+    lines.push(`| --- | --- | --- | --- |${doc.compare ? ' --- |' : ''}`);
+    for (const r of doc.results) {
+      lines.push(`| ${r.op} | ${r.layers} x ${humanBytes(r.layerSize)} | ${cpu(r.tsdCpu, r.tsdSys)} | ${cpu(r.skopeoCpu, r.skopeoSys)} |${doc.compare ? ` ${cpu(r.compareCpu, r.compareSys)} |` : ''}`);
+    }
+  }
   if (doc.limits.length > 0) {
     lines.push('');
-    lines.push('Machine limits, same run (one process, one stream, loopback):');
+    lines.push('Machine limits, same run (loopback; each one process, one stream unless it says otherwise):');
     lines.push('');
     lines.push('| limit | image | seconds | MB/s |');
     lines.push('| --- | --- | --- | --- |');

@@ -7,7 +7,10 @@ import { describe, expect, it } from 'vitest';
 import { REPO_ROOT, makeSandbox, requireBuilt, sh } from '../helpers/cli.js';
 
 interface Span { median: number; min: number; max: number; n: number }
-interface Result { op: string; image: string; tsd: Span; skopeo: Span; limit?: Span; tsdRssKiB: Span; ratioSkopeo: number; ratioLimit?: number }
+interface Result {
+  op: string; image: string; tsd: Span; skopeo: Span; limit?: Span; tsdRssKiB: Span; ratioSkopeo: number; ratioLimit?: number;
+  tsdCpu: Span; tsdSys: Span; skopeoCpu: Span; skopeoSys: Span;
+}
 interface Limit { what: string; image: string; time: Span }
 interface StartupCommand { label: string; time: Span; rssKiB: Span; ratio: number }
 interface BenchDoc {
@@ -51,12 +54,19 @@ describe('npm run bench:quick', () => {
         expectSpan(row!.skopeo, doc.runs, `${what} skopeo`);
         expectSpan(row!.tsdRssKiB, doc.runs, `${what} ts-docker peak RSS`);
         expect(Number.isFinite(row!.ratioSkopeo) && row!.ratioSkopeo > 0, `${what} ts-docker / skopeo`).toBe(true);
+        // CPU seconds come in hundredths from GNU time: a tiny transfer may use 0.00 s of system time.
+        for (const k of ['tsdCpu', 'tsdSys', 'skopeoCpu', 'skopeoSys'] as const) {
+          const c = row![k];
+          expect(c?.n, `${what} ${k}`).toBe(doc.runs);
+          expect(c.min >= 0 && c.min <= c.median && c.median <= c.max && Number.isFinite(c.max), `${what} ${k}`).toBe(true);
+        }
+        expect(row!.tsdSys.median <= row!.tsdCpu.median, `${what} ts-docker system CPU within its total`).toBe(true);
         if (op !== 're-push') {
           expectSpan(row!.limit, doc.runs, `${what} limit`);
           expect(Number.isFinite(row!.ratioLimit) && row!.ratioLimit! > 0, `${what} ts-docker / limit`).toBe(true);
         }
       }
-      for (const what of ['openssl dgst -sha256', 'curl upload (POST + PUT per blob)', 'curl GET (one process, all blobs)']) {
+      for (const what of ['openssl dgst -sha256', 'curl upload (POST + PUT per blob)', 'curl GET (one process, all blobs)', 'node GET + SHA-256 (3 connections, no files)']) {
         expectSpan(doc.limits.find((l) => l.what === what && l.image === image)?.time, doc.runs, `${what} ${image}`);
       }
     }
@@ -69,7 +79,7 @@ describe('npm run bench:quick', () => {
 
     // The table a person reads, beside the JSON and on stdout.
     const md = await readFile(out.replace(/\.json$/, '.md'), 'utf8');
-    for (const heading of ['| operation | image |', '| limit | image |', '| command | seconds |']) expect(md).toContain(heading);
+    for (const heading of ['| operation | image |', '| limit | image |', '| command | seconds |', 'CPU seconds of each tool']) expect(md).toContain(heading);
     expect(r.stdout).toContain('| push | 1 x 8.0 MiB |');
   }, 900_000);
 });
