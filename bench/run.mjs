@@ -275,7 +275,8 @@ async function main() {
             record('re-push', img, tool, r);
           }
         }
-        // The machine's limits for this image, same run: hashing, one-stream upload, one-stream download.
+        // The machine's limits for this image, same run: hashing, one-stream upload, one-stream download,
+        // and what Node itself needs to receive and hash the same blobs.
         if (phases.has('push') || phases.has('pull')) {
           const files = layers.map((l) => join(store, 'blobs', 'sha256', l.digest.slice(7)));
           add(`limit-hash/${img.id}`, (await timed('openssl', ['dgst', '-sha256', ...files])).wall);
