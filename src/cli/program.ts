@@ -149,7 +149,7 @@ export function buildProgram(): Command {
     .option('--tls-key <file>', 'The private key of --tls-cert (PEM)')
     .option('--htpasswd <file>', 'Require Basic auth against this htpasswd file (bcrypt entries: htpasswd -B)')
     .option('--realm <name>', 'The realm of the Basic auth challenge (default "ts-docker registry")')
-    .addOption(new Option('--container-id <id>').hideHelp())
+    .addOption(new Option('--container-dir <dir>').hideHelp())
     .action(lazy(() => import('./commands/registry-serve.js'))).copyInheritedSettings(program));
   registry.addCommand(new Command('gc')
     .description('Delete blobs no manifest references (run it with the registry stopped)')

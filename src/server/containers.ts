@@ -1,13 +1,13 @@
 /**
  * Detached registries ("containers" to a docker user): `ts-docker run -d -p 5000:5000 registry`
  * starts `registry serve` in the background. Each one has a folder under the store's
- * `containers/` sidecar: `container.json` (what was asked), `pid`, `log` (stdout + stderr), and
- * `data/` (the registry storage unless `-v DIR:/var/lib/registry` named another).
+ * `containers/` sidecar: `container.json` (what was asked), `pid`, `log` (stdout + stderr), `exit`
+ * (how it ended), and `data/` (the registry storage unless `-v DIR:/var/lib/registry` named another).
  */
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { closeSync, openSync } from 'node:fs';
-import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { closeSync, openSync, writeFileSync } from 'node:fs';
+import { mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { processAlive } from '../store/lock.js';
 
@@ -28,11 +28,44 @@ export interface ContainerInfo {
   serveArgs: string[];
 }
 
+/** How a detached registry ended: its exit code and when (docker's `Exited (0) 3 seconds ago`). */
+export interface ContainerExit {
+  code: number;
+  finishedAt: string;
+}
+
 /** A recorded registry and whether its process is alive. */
 export interface ContainerState extends ContainerInfo {
   pid: number | undefined;
   running: boolean;
+  /** How it ended, when it is not running. */
+  exit?: ContainerExit | undefined;
   dir: string;
+}
+
+/** Exit code of a process killed by SIGKILL (128 + 9), as docker shows for `kill -9` and the OOM killer. */
+const KILLED = 137;
+
+/** Records that the registry of container folder `dir` ended with `code` (its own exit handler, or `stop`). */
+export function recordExit(dir: string, code: number): void {
+  try {
+    writeFileSync(join(dir, 'exit'), JSON.stringify({ code, finishedAt: new Date().toISOString() }));
+  } catch {
+    // The folder is gone (`--rm`, or a registry that never started): nothing to record.
+  }
+}
+
+/**
+ * How the stopped registry in `dir` ended. One that left no record was killed by a signal it
+ * cannot catch: SIGKILL, and its last log line is the last sign of life.
+ */
+async function exitOf(dir: string, created: string): Promise<ContainerExit> {
+  try {
+    return JSON.parse(await readFile(join(dir, 'exit'), 'utf8')) as ContainerExit;
+  } catch {
+    const logged = await stat(join(dir, 'log')).catch(() => undefined);
+    return { code: KILLED, finishedAt: logged ? logged.mtime.toISOString() : created };
+  }
 }
 
 /** The folder holding every container of a store root. */
@@ -71,7 +104,7 @@ export async function listContainers(storeRoot: string): Promise<ContainerState[
       const pidText = await readFile(join(d, 'pid'), 'utf8').catch(() => '');
       const pid = pidText.trim() ? Number(pidText.trim()) : undefined;
       const running = pid !== undefined && alive(pid) && (await isOurs(pid, id));
-      out.push({ ...info, pid, running, dir: d });
+      out.push({ ...info, pid, running, exit: running ? undefined : await exitOf(d, info.created), dir: d });
     } catch {
       // A half-written folder from an interrupted run: not a container.
     }
@@ -119,8 +152,9 @@ export async function startDetached(o: DetachedOptions): Promise<ContainerState>
   await writeFile(join(dir, 'container.json'), JSON.stringify(info, null, 2));
   const logPath = join(dir, 'log');
   const fd = openSync(logPath, 'a');
-  // The id rides along as --container-id so `ps` can tell our process from a recycled pid.
-  const child = spawn(process.execPath, [o.bin, 'registry', 'serve', '--addr', addr, '--root', storage, '--container-id', id, ...o.serveArgs], {
+  // The folder rides along as --container-dir: the registry records its exit there, and its path
+  // (which holds the id) lets `ps` tell our process from a recycled pid.
+  const child = spawn(process.execPath, [o.bin, 'registry', 'serve', '--addr', addr, '--root', storage, '--container-dir', dir, ...o.serveArgs], {
     detached: true,
     stdio: ['ignore', fd, fd],
     // As docker keeps the host's environment out of a container: REGISTRY_* settings reach the
@@ -163,8 +197,11 @@ export async function stopContainer(c: ContainerState, graceMs = 10_000): Promis
     process.kill(c.pid, 'SIGTERM');
     const deadline = Date.now() + graceMs;
     while (alive(c.pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-    if (alive(c.pid)) process.kill(c.pid, 'SIGKILL');
-    while (alive(c.pid)) await new Promise((r) => setTimeout(r, 20));
+    if (alive(c.pid)) {
+      process.kill(c.pid, 'SIGKILL');
+      while (alive(c.pid)) await new Promise((r) => setTimeout(r, 20));
+      recordExit(c.dir, KILLED);
+    }
   }
   await rm(join(c.dir, 'pid'), { force: true });
   if (c.autoRemove) await rm(c.dir, { recursive: true, force: true });

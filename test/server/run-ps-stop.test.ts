@@ -2,10 +2,11 @@
 // `run` of any other image says ts-docker runs no containers; `registry serve --tls-cert/--tls-key`.
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadFixture, makeRoot, makeSandbox, requireTool } from '../helpers/cli.js';
-import { freePort } from '../helpers/daemon.js';
+import { freePort, waitUntil } from '../helpers/daemon.js';
 import { show, tsd } from '../helpers/remote-cli.js';
 import { skopeoInspect } from '../helpers/skopeo.js';
 import { startTsRegistry } from '../helpers/ts-registry.js';
@@ -32,6 +33,8 @@ describe('run -d -p HOST:5000 registry', () => {
     expect(ps.stdout).toContain(id.slice(0, 12));
     expect(ps.stdout).toContain(`127.0.0.1:${port}->5000/tcp`);
     expect(ps.stdout).toMatch(/myreg\n$/);
+    // docker's STATUS of a running container.
+    expect(ps.stdout).toMatch(/ {3}Up (Less than a second|1 second|\d+ seconds) {3,}127\.0\.0\.1:/);
     expect((await tsd(['ps', '-q'], { root })).stdout).toBe(`${id.slice(0, 12)}\n`);
 
     await loadFixture(root);
@@ -57,11 +60,26 @@ describe('run -d -p HOST:5000 registry', () => {
     expect(stop.code, show(stop)).toBe(0);
     expect(stop.stdout).toBe(`${id.slice(0, 12)}\n`);
     expect((await tsd(['ps', '-q'], { root })).stdout).toBe('');
-    expect((await tsd(['ps', '-a'], { root })).stdout).toMatch(/Exited\s+myreg/);
+    // Stopped by SIGTERM, the registry recorded its own exit code 0.
+    expect((await tsd(['ps', '-a'], { root })).stdout).toMatch(/ {3}Exited \(0\) (Less than a second|1 second|\d+ seconds) ago {3,}myreg\n/);
     expect((await tsd(['rm', 'myreg'], { root })).code).toBe(0);
     expect((await tsd(['ps', '-a', '-q'], { root })).stdout).toBe('');
     // The -v folder outlives the container, as a docker volume does.
     expect(existsSync(join(vol, 'repositories', 'nyapacchi'))).toBe(true);
+  });
+
+  it('a registry killed from outside (kill -9) shows Exited (137), as docker shows it', async () => {
+    const root = await makeRoot();
+    const r = await tsd(['run', '-d', '-p', `127.0.0.1:${await freePort()}:5000`, '--name', 'killed', 'registry'], { root });
+    expect(r.code, show(r)).toBe(0);
+    const id = r.stdout.trim();
+    started.push({ root, id });
+    const pid = Number(await readFile(join(root, 'containers', id, 'pid'), 'utf8'));
+    process.kill(pid, 'SIGKILL');
+    await waitUntil('the killed registry leaves ps', async () => ((await tsd(['ps', '-q'], { root })).stdout.includes(id.slice(0, 12)) ? undefined : true));
+    const all = await tsd(['ps', '-a'], { root });
+    expect(all.stdout).toMatch(/ {3}Exited \(137\) (Less than a second|1 second|\d+ seconds) ago {3,}killed\n/);
+    expect((await tsd(['rm', 'killed'], { root })).code).toBe(0);
   });
 
   it('a port already in use: run fails with the reason; stop of an unknown container fails', async () => {

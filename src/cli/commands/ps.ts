@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import { listContainers } from '../../server/containers.js';
 import { globalsOf, out } from '../context.js';
-import { createdSince } from '../format/humanize.js';
+import { createdSince, humanDuration } from '../format/humanize.js';
 import { tabwrite } from '../format/tabwriter.js';
 
 /** Runs `ps`. */
@@ -19,7 +19,9 @@ export default async function run(cmd: Command): Promise<void> {
   const rows = ['CONTAINER ID\tIMAGE\tCOMMAND\tCREATED\tSTATUS\tPORTS\tNAMES'];
   for (const c of all) {
     const created = createdSince(new Date(c.created), now);
-    const status = c.running ? `Up (pid ${c.pid})` : 'Exited';
+    const status = c.exit
+      ? `Exited (${c.exit.code}) ${createdSince(new Date(c.exit.finishedAt), now)}`
+      : `Up ${humanDuration(Math.max(0, now - Date.parse(c.created)))}`;
     const ports = c.running ? `${c.addr}->5000/tcp` : '';
     rows.push([id(c.id), c.image, '"ts-docker registry serve"', created, status, ports, c.name].join('\t'));
   }

@@ -10,6 +10,7 @@ import type { Command } from 'commander';
 import { InvalidArgumentError } from '../../errors.js';
 import { DEFAULT_REALM, checkSettings, mergeSettings, readConfigFile, settingsFromEnv } from '../../server/config-file.js';
 import type { RegistrySettings } from '../../server/config-file.js';
+import { recordExit } from '../../server/containers.js';
 import { parseAddr, startRegistryServer } from '../../server/index.js';
 import { out } from '../context.js';
 
@@ -91,6 +92,7 @@ async function readPem(file: string, what: string): Promise<Buffer> {
 }
 
 interface Flags {
+  containerDir?: string;
   addr?: string;
   root?: string;
   chunkMinLength?: string;
@@ -103,6 +105,9 @@ interface Flags {
 /** Runs `registry serve [CONFIG]`. */
 export default async function run(cmd: Command, config?: string): Promise<void> {
   const flags = cmd.opts<Flags>();
+  // Started by `run -d`: how this process ends is what `ps -a` shows (`Exited (0) 3 seconds ago`).
+  const { containerDir } = flags;
+  if (containerDir !== undefined) process.on('exit', (code) => recordExit(containerDir, code));
   // `--root` after `registry serve` is parsed by the program's global `--root` too: here it names the registry's storage.
   const root = flags.root ?? cmd.optsWithGlobals<{ root?: string }>().root;
   const file = config === undefined ? { settings: {}, ignored: [] } : await readConfigFile(config);
