@@ -24,6 +24,9 @@ import { AppendFile } from './append-file.js';
 import type { CopyListener } from './events.js';
 import { hashFile } from './file-hash.js';
 
+/** Bytes per read of a blob being sent (see {@link StoreSource.open}). */
+const READ_CHUNK = 256 * 1024;
+
 /** The store as a place to read images from. */
 export class StoreSource implements ImageSource {
   constructor(private readonly store: Store) {}
@@ -43,7 +46,10 @@ export class StoreSource implements ImageSource {
   /** Bytes `start` to `end` (exclusive) of a blob. */
   open(d: Descriptor, start: number, end: number): Readable {
     if (end <= start) return Readable.from([]);
-    return createReadStream(this.store.blobs.path(d.digest), { start, end: end - 1, highWaterMark: 1024 * 1024 });
+    // 256 KiB reads: every read is a new buffer, freed only when V8 collects it, and V8 collects
+    // seldom when few objects are made per byte. 1 MiB reads let 4 parallel uploads hold up to
+    // 50 MiB of spent buffers (peak RSS 108-120 MiB); 256 KiB ones 35 MiB (97-106 MiB), as fast.
+    return createReadStream(this.store.blobs.path(d.digest), { start, end: end - 1, highWaterMark: READ_CHUNK });
   }
 }
 
