@@ -26,3 +26,21 @@ export function resolveLink(linkName: string, target: string): string {
   }
   return joined;
 }
+
+/** Why a layer entry name was refused, or the normalized name (`''` is the layer's root). */
+export type LayerName = { name: string } | { outside: true };
+
+/**
+ * A layer entry name normalized as docker applies a layer (moby `pkg/archive` UnpackLayer:
+ * `filepath.Clean`, then joined to the root): relative, no `.` or empty components, no trailing
+ * slash. An absolute name is taken from the layer's root (`/etc/passwd` -> `etc/passwd`, and
+ * `/../x` -> `x`, as Go's `Clean` does); a relative one that climbs above the root
+ * (`../evil`, `./a/../../b`) is outside the layer: docker refuses it ("is outside of").
+ */
+export function layerEntryName(raw: string): LayerName {
+  const absolute = raw.startsWith('/');
+  const n = posix.normalize(absolute ? raw : `./${raw}`).replace(/\/+$/, '');
+  if (!absolute && (n === '..' || n.startsWith('../'))) return { outside: true };
+  const rel = n.replace(/^\/+/, '');
+  return { name: rel === '.' ? '' : rel };
+}

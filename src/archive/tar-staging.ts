@@ -5,6 +5,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
+import { Transform } from 'node:stream';
 import { extract } from 'tar-stream';
 import { InvalidContentError } from '../errors.js';
 import type { BlobStore, StagedBlob } from '../store/blobs.js';
@@ -91,14 +92,126 @@ export async function stageTar(input: Readable, blobs: BlobStore): Promise<Stage
       stream.on('error', reject);
     });
     const plain = decompress(stream, compression);
+    const framed = untilEndOfArchive(() => stopReading(input));
     plain.on('error', (err) => ex.destroy(err));
-    plain.pipe(ex);
+    framed.on('error', (err) => ex.destroy(err));
+    plain.pipe(framed).pipe(ex);
     await done;
     if (staged.files.size === 0) throw new InvalidContentError('invalid archive: it contains no files');
     return staged;
   } catch (err) {
+    // Stop reading (and close) the input: a refused archive leaves no file handle behind.
+    stopReading(input);
     await staged.discard();
     if (err instanceof InvalidContentError || (err as { exitCode?: number }).exitCode) throw err;
     throw new InvalidContentError(`invalid archive: ${(err as Error).message}`, { cause: err });
   }
+}
+
+/** Stops reading a source whose archive has ended (its later errors are ignored: the archive is complete). */
+export function stopReading(input: Readable): void {
+  if (input.readableEnded || input.destroyed) return;
+  input.on('error', () => undefined);
+  input.destroy();
+}
+
+const BLOCK = 512;
+/** A pax extended header (`x`) larger than this is not read for its `size` record (tar-stream's own cap is 1 MiB too). */
+const MAX_PAX = 1024 * 1024;
+
+/** The entry size in a tar header: octal, or GNU base-256 when the high bit of the first byte is set. */
+function headerSize(h: Buffer): number {
+  if ((h[124]! & 0x80) !== 0) {
+    let n = 0;
+    for (let i = 125; i < 136; i++) n = n * 256 + h[i]!;
+    return n;
+  }
+  const text = h.subarray(124, 136).toString('latin1').replace(/[\0 ]+$/, '').trim();
+  return text === '' ? 0 : parseInt(text, 8);
+}
+
+/**
+ * Passes a tar stream through up to and including its end-of-archive marker (two zero blocks),
+ * then ends and calls `onEnd` so the caller can stop reading the source. What follows the
+ * marker is ignored, as GNU tar and Go's archive/tar ignore it: `load -i /dev/zero` is an empty
+ * archive, not an endless read. Only headers are looked at (block framing, pax `size` records);
+ * entry data passes through without being buffered.
+ */
+export function untilEndOfArchive(onEnd: () => void): Transform {
+  let pending = Buffer.alloc(0); // an incomplete header block (or pax data) being collected
+  let skip = 0; // data bytes (with padding) still to pass before the next header
+  let zeros = 0;
+  let paxLeft = -1; // >= 0 while collecting a pax header's data
+  let paxData: Buffer[] = [];
+  let nextSize: number | undefined;
+  let ended = false;
+  return new Transform({
+    transform(chunk: Buffer, _enc, cb) {
+      if (ended) return cb();
+      let buf = pending.length > 0 ? Buffer.concat([pending, chunk]) : chunk;
+      pending = Buffer.alloc(0);
+      let out = 0; // bytes of buf to pass on
+      while (out < buf.length) {
+        if (skip > 0) {
+          const n = Math.min(skip, buf.length - out);
+          if (paxLeft >= 0) {
+            paxData.push(buf.subarray(out, out + Math.min(n, paxLeft)));
+            paxLeft -= Math.min(n, paxLeft);
+          }
+          skip -= n;
+          out += n;
+          if (skip === 0 && paxLeft >= 0) {
+            const m = /(?:^|\n)\d+ size=(\d+)\n/.exec(Buffer.concat(paxData).toString('latin1'));
+            if (m) nextSize = Number(m[1]);
+            paxLeft = -1;
+            paxData = [];
+          }
+          continue;
+        }
+        if (buf.length - out < BLOCK) {
+          pending = Buffer.from(buf.subarray(out));
+          buf = buf.subarray(0, out);
+          break;
+        }
+        const h = buf.subarray(out, out + BLOCK);
+        out += BLOCK;
+        if (h.every((b) => b === 0)) {
+          if (++zeros === 2) {
+            ended = true;
+            this.push(buf.subarray(0, out));
+            this.push(null);
+            onEnd();
+            return cb();
+          }
+          continue;
+        }
+        zeros = 0;
+        const type = String.fromCharCode(h[156]!);
+        let size = headerSize(h);
+        if (type === 'x' || type === 'g' || type === 'L' || type === 'K') {
+          if (type === 'x' && size <= MAX_PAX) {
+            paxLeft = size;
+            paxData = [];
+          }
+        } else {
+          if (nextSize !== undefined) size = nextSize;
+          nextSize = undefined;
+          if (type === '5') size = 0; // tar-stream (and docker) read no data for a directory
+        }
+        skip = Math.ceil(size / BLOCK) * BLOCK;
+        if (skip === 0 && paxLeft >= 0) paxLeft = -1;
+      }
+      if (buf.length > 0) this.push(buf);
+      cb();
+    },
+    flush(cb) {
+      // An incomplete last block goes on as it is: the tar parser reports the truncation.
+      if (pending.length > 0) this.push(pending);
+      cb();
+    },
+    // Once the archive has ended, the source stopping (or failing) is no longer this stream's concern.
+    destroy(err, cb) {
+      cb(ended ? null : err);
+    },
+  });
 }

@@ -38,6 +38,8 @@ export async function writeDockerArchive(
 ): Promise<void> {
   const tar = pack();
   const done = pipeline(tar, out);
+  // When the output fails mid-blob the loop below rejects first; this failure is the same one.
+  done.catch(() => undefined);
   const entry = (name: string, data: string): void => {
     tar.entry({ name, mode: 0o644, mtime: MTIME, uid: 0, gid: 0 }, data);
   };
@@ -52,6 +54,11 @@ export async function writeDockerArchive(
       const src = blobs.open(d.digest);
       src.on('error', (err) => {
         sink.destroy(err);
+        reject(err);
+      });
+      // The output failing (a full disk, a reader gone) destroys the pack and this entry: stop reading, reject.
+      sink.on('error', (err: Error) => {
+        src.destroy();
         reject(err);
       });
       src.pipe(sink);

@@ -1,6 +1,7 @@
 /** `save`: write images to a docker-archive tar (file or stream). */
-import { open, rename, stat, unlink } from 'node:fs/promises';
-import { dirname, resolve } from 'node:path';
+import type { Stats } from 'node:fs';
+import { lstat, open, readlink, rename, stat, unlink } from 'node:fs/promises';
+import { basename, dirname, join, resolve } from 'node:path';
 import { InvalidArgumentError } from '../errors.js';
 import type { Writable } from 'node:stream';
 import type { SaveImage } from '../archive/write-docker-archive.js';
@@ -52,27 +53,81 @@ export async function save(store: Store, args: string[], out: Writable): Promise
   await writeDockerArchive(images, blobs, store.blobs, out);
 }
 
-/** Writes the archive to `file` through a temp name, so a failed save leaves no half-written file. */
+/**
+ * Writes the archive to `file` through a temp name beside it, so a failed save leaves no
+ * half-written file. Only a new or regular file is written (docker's `ValidateOutputPath`): a
+ * device, FIFO or socket at `file` is refused before anything is opened, so `-o /dev/null` never
+ * turns the device into a regular file and `-o FIFO` never blocks. A symlink is followed, as
+ * docker follows it: the file it names is replaced (and its mode kept), the link stays.
+ */
 export async function saveToFile(store: Store, args: string[], file: string): Promise<void> {
-  await validateOutputPath(file);
-  const tmp = `${file}.ts-docker-${process.pid}.tmp`;
+  const target = await validateOutputPath(file);
+  const tmp = join(dirname(target.path), `.${basename(target.path)}.ts-docker-${process.pid}.tmp`);
   try {
     // Opened before writing starts, so an unwritable place is a plain rejection, not a stream 'error'.
-    const fh = await open(tmp, 'w');
+    // 'wx': never through something already there (a link planted at the temp name).
+    const fh = await open(tmp, 'wx', target.mode ?? 0o666);
+    if (target.mode !== undefined) await fh.chmod(target.mode);
     const ws = fh.createWriteStream();
     await save(store, args, ws).catch((e: unknown) => {
       ws.destroy();
       throw e;
     });
-    await rename(tmp, file);
+    await rename(tmp, target.path);
   } catch (err) {
     await unlink(tmp).catch(() => undefined);
-    throw err;
+    throw writeError(err, file);
   }
 }
 
-/** docker's ValidateOutputPath: the folder must exist and the path must not be a folder. */
-async function validateOutputPath(file: string): Promise<void> {
+/** A failed write of the archive as one line naming the file (Go's `write FILE: no space left on device`). */
+function writeError(err: unknown, file: string): unknown {
+  const e = err as NodeJS.ErrnoException;
+  if (typeof e?.code !== 'string' || !e.syscall || (err as { exitCode?: unknown }).exitCode !== undefined) return err;
+  return new InvalidArgumentError(`failed to save image: ${e.syscall === 'open' ? 'open' : 'write'} ${file}: ${errnoText(e)}`);
+}
+
+/** Go's wording of the errors a write can meet. */
+export function errnoText(e: NodeJS.ErrnoException): string {
+  const words: Record<string, string> = {
+    ENOSPC: 'no space left on device',
+    EPIPE: 'broken pipe',
+    EIO: 'input/output error',
+    EBADF: 'bad file descriptor',
+    EDQUOT: 'disk quota exceeded',
+    EFBIG: 'file too large',
+    EACCES: 'permission denied',
+    EROFS: 'read-only file system',
+    ENOENT: 'no such file or directory',
+    ECONNRESET: 'connection reset by peer',
+  };
+  return (e.code && words[e.code]) ?? e.message;
+}
+
+/** What `stat` says a non-regular file is, in docker's words (`ValidateOutputPathFileMode`). */
+function kindOf(st: Stats): string {
+  if (st.isCharacterDevice() || st.isBlockDevice()) return 'got a device';
+  if (st.isFIFO()) return 'got a named pipe';
+  if (st.isSocket()) return 'got a socket';
+  return 'got an irregular file';
+}
+
+/** Follows symlinks at `file` (a dangling one names the file it would create, as open(2) does). */
+async function followLinks(file: string): Promise<string> {
+  let p = resolve(file);
+  for (let hops = 0; hops < 40; hops++) {
+    const st = await lstat(p).catch(() => undefined);
+    if (!st?.isSymbolicLink()) return p;
+    p = resolve(dirname(p), await readlink(p));
+  }
+  throw new InvalidArgumentError(`failed to save image: open ${file}: too many levels of symbolic links`);
+}
+
+/**
+ * docker's ValidateOutputPath: the folder must exist, and what is at the path (links followed)
+ * must be nothing yet or a regular file. Returns the file to replace and its mode when it exists.
+ */
+async function validateOutputPath(file: string): Promise<{ path: string; mode?: number }> {
   const dir = dirname(resolve(file));
   const fail = (why: string): never => {
     throw new InvalidArgumentError(`failed to save image: invalid output path: ${why}`);
@@ -80,5 +135,10 @@ async function validateOutputPath(file: string): Promise<void> {
   const d = await stat(dir).catch(() => undefined);
   if (!d) fail(`directory "${dirname(file)}" does not exist`);
   else if (!d.isDirectory()) fail(`"${dirname(file)}" must be a directory`);
-  if ((await stat(file).catch(() => undefined))?.isDirectory()) fail(`"${file}" is a directory`);
+  const st = await stat(file).catch(() => undefined);
+  if (st?.isDirectory()) fail(`"${file}" is a directory`);
+  if (st && !st.isFile()) fail(`"${file}" must be a directory or a regular file: ${kindOf(st)}`);
+  const path = await followLinks(file);
+  if (!(await stat(dirname(path)).catch(() => undefined))?.isDirectory()) fail(`directory "${dirname(path)}" does not exist`);
+  return st ? { path, mode: st.mode & 0o7777 } : { path };
 }

@@ -25,6 +25,62 @@ export interface RegistrySettings {
   realm?: string | undefined;
   /** `storage.filesystem.rootdirectory`, `REGISTRY_STORAGE_FILESYSTEM_ROOTDIRECTORY`. */
   root?: string | undefined;
+  /** `storage.maintenance.uploadpurging.enabled`, `REGISTRY_STORAGE_MAINTENANCE_UPLOADPURGING_ENABLED` (default true). */
+  purgeEnabled?: boolean | undefined;
+  /** `storage.maintenance.uploadpurging.age` (a Go duration, ms here; default 168h). */
+  purgeAgeMs?: number | undefined;
+  /** `storage.maintenance.uploadpurging.interval` (default 24h). */
+  purgeIntervalMs?: number | undefined;
+  /** `storage.maintenance.uploadpurging.dryrun` (default false). */
+  purgeDryRun?: boolean | undefined;
+  /**
+   * Most upload sessions one client may hold open (ts-docker's own: `tsdocker.maxuploadsperclient`,
+   * `REGISTRY_TSDOCKER_MAXUPLOADSPERCLIENT`; docker-registry ignores the unknown key). Default 64.
+   */
+  maxUploadsPerClient?: number | undefined;
+}
+
+const GO_UNITS: Record<string, number> = { ns: 1e-6, us: 1e-3, 'µs': 1e-3, ms: 1, s: 1000, m: 60_000, h: 3600_000 };
+
+/** A Go `time.ParseDuration` string (`168h`, `1h30m`, `500ms`) in milliseconds; undefined when malformed. */
+export function parseGoDuration(text: string): number | undefined {
+  const t = text.trim();
+  if (t === '0') return 0;
+  const re = /(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h)/gy;
+  let ms = 0;
+  let m: RegExpExecArray | null;
+  let at = 0;
+  while ((m = re.exec(t)) !== null) {
+    ms += Number(m[1]) * GO_UNITS[m[2]!]!;
+    at = re.lastIndex;
+  }
+  return at === t.length && at > 0 ? Math.round(ms) : undefined;
+}
+
+/** The value of one upload-purging or session-cap setting, checked; `where` names it in errors. */
+function maintenanceValue(key: 'enabled' | 'age' | 'interval' | 'dryrun' | 'maxuploadsperclient', v: unknown, where: string): Partial<RegistrySettings> {
+  const bad = (what: string): never => {
+    throw new InvalidArgumentError(`${where} must be ${what}`);
+  };
+  const bool = (): boolean => (typeof v === 'boolean' ? v : v === 'true' ? true : v === 'false' ? false : bad('true or false'));
+  const duration = (): number => {
+    const ms = typeof v === 'string' ? parseGoDuration(v) : undefined;
+    return ms !== undefined && ms > 0 ? ms : bad('a duration such as 168h, 30m or 10s');
+  };
+  switch (key) {
+    case 'enabled':
+      return { purgeEnabled: bool() };
+    case 'dryrun':
+      return { purgeDryRun: bool() };
+    case 'age':
+      return { purgeAgeMs: duration() };
+    case 'interval':
+      return { purgeIntervalMs: duration() };
+    case 'maxuploadsperclient': {
+      const n = typeof v === 'number' ? v : typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : NaN;
+      return Number.isInteger(n) && n > 0 ? { maxUploadsPerClient: n } : bad('a whole number above 0');
+    }
+  }
 }
 
 /** Settings read from one source, and the keys (or variables) of it that were ignored. */
@@ -105,8 +161,23 @@ export function settingsFromConfig(doc: unknown, source: string): LoadedSettings
             if (f === 'rootdirectory') settings.root = str(fv, 'storage.filesystem.rootdirectory');
             else ignored.push(`storage.filesystem.${f}`);
           }
+        } else if (k === 'maintenance' && isMap(v)) {
+          for (const [mk, mv] of Object.entries(v)) {
+            if (mk === 'uploadpurging' && (mv === null || isMap(mv))) {
+              for (const [pk, pv] of Object.entries(mv ?? {})) {
+                if (pk === 'enabled' || pk === 'age' || pk === 'interval' || pk === 'dryrun') {
+                  Object.assign(settings, maintenanceValue(pk, pv, `${source}: storage.maintenance.uploadpurging.${pk}`));
+                } else ignored.push(`storage.maintenance.uploadpurging.${pk}`);
+              }
+            } else ignored.push(`storage.maintenance.${mk}`);
+          }
         } else if (STORAGE_OPTIONS.includes(k)) ignored.push(`storage.${k}`);
         else refuse(`storage.${k}`, "ts-docker's registry stores on the local filesystem only (storage.filesystem)");
+      }
+    } else if (key === 'tsdocker' && isMap(value)) {
+      for (const [k, v] of Object.entries(value)) {
+        if (k === 'maxuploadsperclient') Object.assign(settings, maintenanceValue(k, v, `${source}: tsdocker.maxuploadsperclient`));
+        else ignored.push(`tsdocker.${k}`);
       }
     } else if (key === 'proxy') {
       refuse('proxy', "ts-docker's registry is not a pull-through cache");
@@ -136,7 +207,7 @@ export async function readConfigFile(file: string): Promise<LoadedSettings> {
 }
 
 /** The variables the built-in registry reads, and the setting each one sets. */
-export const REGISTRY_ENV: Readonly<Record<string, Exclude<keyof RegistrySettings, 'auth'>>> = {
+export const REGISTRY_ENV: Readonly<Record<string, 'addr' | 'tlsCert' | 'tlsKey' | 'realm' | 'htpasswd' | 'root'>> = {
   REGISTRY_HTTP_ADDR: 'addr',
   REGISTRY_HTTP_TLS_CERTIFICATE: 'tlsCert',
   REGISTRY_HTTP_TLS_KEY: 'tlsKey',
@@ -164,6 +235,11 @@ export function settingsFromEnv(env: NodeJS.ProcessEnv): LoadedSettings {
     // podman, skopeo and buildah read REGISTRY_AUTH_FILE (containers-auth.json(5)): a client setting
     // that is often exported in shells, not one of the registry's (docker-registry refuses to start on it).
     else if (name === 'REGISTRY_AUTH_FILE') continue;
+    else if (name.startsWith('REGISTRY_STORAGE_MAINTENANCE_UPLOADPURGING_')) {
+      const key = name.slice('REGISTRY_STORAGE_MAINTENANCE_UPLOADPURGING_'.length).toLowerCase();
+      if (key === 'enabled' || key === 'age' || key === 'interval' || key === 'dryrun') Object.assign(settings, maintenanceValue(key, value, name));
+      else ignored.push(name);
+    } else if (name === 'REGISTRY_TSDOCKER_MAXUPLOADSPERCLIENT') Object.assign(settings, maintenanceValue('maxuploadsperclient', value, name));
     else if (name === 'REGISTRY_AUTH') {
       if (value !== 'htpasswd') refuse(`${name}=${value}`, "ts-docker's registry has htpasswd (Basic) auth only");
       settings.auth = 'htpasswd';

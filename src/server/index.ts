@@ -1,3 +1,3 @@
 /** The built-in registry server (`ts-docker registry serve`). */
-export { parseAddr, startRegistryServer, type RegistryServerOptions, type RunningRegistry } from './server.js';
+export { DEFAULT_UPLOAD_PURGING, parseAddr, startRegistryServer, type RegistryServerOptions, type RunningRegistry, type UploadPurging } from './server.js';
 export { RegistryStorage } from './storage.js';

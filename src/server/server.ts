@@ -6,7 +6,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { createServer as createTlsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { BasicAuth } from './basic-auth.js';
-import type { Ctx, ServerSettings } from './context.js';
+import { closeAfterAnswer, DRAIN_LIMIT, type Ctx, type ServerSettings } from './context.js';
 import { HttpError, sendError } from './errors.js';
 import { Htpasswd } from './htpasswd.js';
 import { route } from './router.js';
@@ -26,6 +26,31 @@ export interface RegistryServerOptions extends ServerSettings {
   auth?: { htpasswd: string; realm: string } | undefined;
   /** Called once per finished request with a one-line summary. */
   log?: (line: string) => void;
+  /** docker-registry's `storage.maintenance.uploadpurging`; on with its defaults when absent. */
+  uploadPurging?: UploadPurging | undefined;
+}
+
+/** Purging of abandoned upload sessions (docker-registry's `storage.maintenance.uploadpurging`). */
+export interface UploadPurging {
+  enabled: boolean;
+  /** Sessions older than this are purged (ms; docker-registry's default 168h). */
+  ageMs: number;
+  /** Time between runs (ms; default 24h). The first run is at start. */
+  intervalMs: number;
+  /** List what would be purged, remove nothing. */
+  dryRun: boolean;
+}
+
+/** docker-registry's defaults: enabled, age 168h, interval 24h, no dry run. */
+export const DEFAULT_UPLOAD_PURGING: UploadPurging = { enabled: true, ageMs: 168 * 3600_000, intervalMs: 24 * 3600_000, dryRun: false };
+
+/** A Go-style duration for the log (`168h0m0s`, `1m30s`, `500ms`). */
+function goDuration(ms: number): string {
+  if (ms < 1000) return `${ms}ms`;
+  const h = Math.floor(ms / 3600_000);
+  const m = Math.floor((ms % 3600_000) / 60_000);
+  const sec = (ms % 60_000) / 1000;
+  return h > 0 ? `${h}h${m}m${sec}s` : m > 0 ? `${m}m${sec}s` : `${sec}s`;
 }
 
 /** A running server. */
@@ -59,12 +84,12 @@ export async function startRegistryServer(opts: RegistryServerOptions): Promise<
   const storage = new RegistryStorage(opts.root);
   await storage.init();
   const uploads = new Uploads(storage);
-  const settings: ServerSettings = { chunkMinLength: opts.chunkMinLength, maxManifestBytes: opts.maxManifestBytes };
+  const settings: ServerSettings = { chunkMinLength: opts.chunkMinLength, maxManifestBytes: opts.maxManifestBytes, maxUploadsPerClient: opts.maxUploadsPerClient };
   const handler = (req: IncomingMessage, res: ServerResponse): void => {
     const started = Date.now();
     const peer = req.socket.remoteAddress ?? '-';
     res.setHeader('Docker-Distribution-API-Version', 'registry/2.0');
-    const ctx: Ctx = { req, res, ...splitTarget(req.url ?? '/'), name: '', storage, uploads, settings, auth };
+    const ctx: Ctx = { req, res, ...splitTarget(req.url ?? '/'), name: '', storage, uploads, settings, auth, peer };
     // The user name, never the Authorization header or anything taken from it.
     res.on('finish', () => {
       opts.log?.(`${peer} ${ctx.user ?? '-'} "${req.method} ${req.url} HTTP/${req.httpVersion}" ${res.statusCode} ${res.getHeader('Content-Length') ?? '-'} ${Date.now() - started}ms`);
@@ -82,8 +107,14 @@ export async function startRegistryServer(opts: RegistryServerOptions): Promise<
       }
       const err = e instanceof HttpError ? e : new HttpError(500, 'UNKNOWN', `internal error: ${(e as Error).message}`);
       if (!(e instanceof HttpError)) opts.log?.(`error: ${(e as Error).stack ?? String(e)}`);
-      // Drain what the client is still sending so it sees the answer, not a reset.
-      if (!req.complete) req.resume();
+      // What the client is still sending: a small rest is drained (the connection stays usable);
+      // a large or unknown one (a 1 GiB manifest, a PATCH without credentials) is not read at all:
+      // the answer goes out at once and the connection closes.
+      if (!req.complete) {
+        const declared = req.headers['content-length'];
+        if (declared !== undefined && Number(declared) <= DRAIN_LIMIT) req.resume();
+        else closeAfterAnswer(req, res);
+      }
       sendError(res, err, req.method === 'HEAD');
     });
   };
@@ -97,12 +128,29 @@ export async function startRegistryServer(opts: RegistryServerOptions): Promise<
     });
   });
   const addr = server.address() as AddressInfo;
+  const purging = opts.uploadPurging ?? DEFAULT_UPLOAD_PURGING;
+  let purgeTimer: NodeJS.Timeout | undefined;
+  if (purging.enabled) {
+    // docker-registry waits a random time of up to an hour before its first run; we run at start.
+    const run = (): void => {
+      void uploads.purge(purging.ageMs, purging.dryRun).then((r) => {
+        const listed = r.expired.length > 10 ? `${r.expired.slice(0, 10).join(' ')} and ${r.expired.length - 10} more` : r.expired.join(' ');
+        const what = purging.dryRun ? `would purge ${r.expired.length} (dry run)${listed ? `: ${listed}` : ''}` : `purged ${r.expired.length}`;
+        opts.log?.(`upload purge: ${what} of ${r.seen} upload sessions older than ${goDuration(purging.ageMs)}${r.errors > 0 ? `, ${r.errors} errors` : ''}; next run in ${goDuration(purging.intervalMs)}`);
+      }, (e: unknown) => opts.log?.(`upload purge failed: ${(e as Error).message}`));
+    };
+    run();
+    // setInterval takes at most 2^31-1 ms (24.8 days); a longer interval would fire at once.
+    purgeTimer = setInterval(run, Math.min(purging.intervalMs, 2 ** 31 - 1));
+    purgeTimer.unref();
+  } else opts.log?.('upload purging is disabled (storage.maintenance.uploadpurging.enabled: false)');
   return {
     host: addr.address,
     port: addr.port,
     server,
     close: () =>
       new Promise<void>((resolve) => {
+        clearInterval(purgeTimer);
         server.close(() => resolve());
         server.closeAllConnections();
       }),

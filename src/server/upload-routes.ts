@@ -6,7 +6,7 @@
  */
 import { rm } from 'node:fs/promises';
 import { isDigest, type Digest } from '../image/digest.js';
-import { type Ctx, send } from './context.js';
+import { type Ctx, DEFAULT_MAX_UPLOADS_PER_CLIENT, discardBody, send } from './context.js';
 import { HttpError } from './errors.js';
 import { isRepoName } from './names.js';
 import { rangeHeader, type UploadSession } from './uploads.js';
@@ -75,8 +75,11 @@ export async function startUpload(ctx: Ctx): Promise<void> {
     return;
   }
   // A mount that cannot be satisfied falls back to a normal session (spec: 202, not an error).
-  if (hasBody(ctx)) ctx.req.resume();
-  const s = await ctx.uploads.create(ctx.name);
+  // Each client (its address, and its user with auth) may hold a bounded number of sessions open.
+  const owners = [`addr:${ctx.peer}`, ...(ctx.user !== undefined ? [`user:${ctx.user}`] : [])];
+  const s = await ctx.uploads.create(ctx.name, owners, ctx.settings.maxUploadsPerClient ?? DEFAULT_MAX_UPLOADS_PER_CLIENT);
+  // A session POST carries no body (the spec's form); one sent anyway is not read.
+  if (hasBody(ctx)) discardBody(ctx);
   send(ctx, 202, uploadHeaders(ctx, s));
 }
 
@@ -96,7 +99,6 @@ export async function finishUpload(ctx: Ctx, uuid: string): Promise<void> {
     let s = await ctx.uploads.get(ctx.name, uuid);
     const digest = digestQuery(ctx);
     if (digest === undefined) {
-      ctx.req.resume();
       throw new HttpError(400, 'DIGEST_INVALID', 'digest missing', undefined, uploadHeaders(ctx, s));
     }
     if (hasBody(ctx)) s = await ctx.uploads.append(s, ctx.req, contentRange(ctx, s), (offset) => uploadHeaders(ctx, { ...s, offset }));

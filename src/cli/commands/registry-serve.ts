@@ -11,7 +11,7 @@ import { InvalidArgumentError } from '../../errors.js';
 import { DEFAULT_REALM, checkSettings, mergeSettings, readConfigFile, settingsFromEnv } from '../../server/config-file.js';
 import type { RegistrySettings } from '../../server/config-file.js';
 import { recordExit } from '../../server/containers.js';
-import { parseAddr, startRegistryServer } from '../../server/index.js';
+import { DEFAULT_UPLOAD_PURGING, parseAddr, startRegistryServer } from '../../server/index.js';
 import { out } from '../context.js';
 
 /** The registry's default storage folder (beside the image store, never inside it). */
@@ -63,7 +63,13 @@ export async function serveForeground(opts: ServeOptions): Promise<void> {
   const tls = opts.tlsCert && opts.tlsKey ? { cert: await readPem(opts.tlsCert, 'certificate'), key: await readPem(opts.tlsKey, 'key') } : undefined;
   const auth = opts.htpasswd === undefined ? undefined : { htpasswd: resolve(opts.htpasswd), realm: opts.realm ?? DEFAULT_REALM };
   const root = resolve(opts.root);
-  const srv = await startRegistryServer({ ...addr, root, chunkMinLength, tls, auth, log: (line) => out(`${line}\n`) });
+  const uploadPurging = {
+    enabled: opts.purgeEnabled ?? DEFAULT_UPLOAD_PURGING.enabled,
+    ageMs: opts.purgeAgeMs ?? DEFAULT_UPLOAD_PURGING.ageMs,
+    intervalMs: opts.purgeIntervalMs ?? DEFAULT_UPLOAD_PURGING.intervalMs,
+    dryRun: opts.purgeDryRun ?? DEFAULT_UPLOAD_PURGING.dryRun,
+  };
+  const srv = await startRegistryServer({ ...addr, root, chunkMinLength, tls, auth, uploadPurging, maxUploadsPerClient: opts.maxUploadsPerClient, log: (line) => out(`${line}\n`) });
   const shown = srv.host.includes(':') ? `[${srv.host}]` : srv.host;
   out(`ts-docker registry listening on ${shown}:${srv.port} (${tls ? 'https' : 'http'}, ${auth ? `htpasswd auth, realm "${auth.realm}"` : 'no auth'}, storage ${root})\n`);
   if (!isLoopback(srv.host)) {

@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import { InvalidArgumentError } from '../../errors.js';
 import { save, saveToFile } from '../../ops/save.js';
-import { openStore } from '../context.js';
+import { archiveToStdout, openStore, stdioWriteError } from '../context.js';
 
 /** Runs `save`. */
 export default async function run(cmd: Command, images: string[], opts: { output?: string }): Promise<void> {
@@ -12,5 +12,15 @@ export default async function run(cmd: Command, images: string[], opts: { output
     return;
   }
   if (process.stdout.isTTY) throw new InvalidArgumentError('cowardly refusing to save to a terminal. Use the -o flag or redirect');
-  await save(store, images, process.stdout);
+  archiveToStdout();
+  try {
+    await save(store, images, process.stdout);
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    // A failed write to stdout (ENOSPC, EPIPE, EIO): one line, exit 1; our own errors pass as they are.
+    if ((err as { exitCode?: unknown }).exitCode === undefined && typeof e?.code === 'string' && e.syscall === 'write') {
+      throw new InvalidArgumentError(`failed to save image: ${stdioWriteError('stdout', e)}`);
+    }
+    throw err;
+  }
 }
