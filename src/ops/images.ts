@@ -17,6 +17,10 @@ export interface ImageRow {
   created: Date | undefined;
   size: number;
   labels: Record<string, string>;
+  /** Set for a damaged image: what is wrong (`blob sha256:... is missing`). */
+  damaged?: string;
+  /** How many names the image has (whatever the filters show). */
+  nameCount: number;
 }
 
 /** Options of `images`: the positional REPO[:TAG] and `--filter key=value` pairs. */
@@ -94,6 +98,9 @@ function referenceMatches(pattern: string, full: string): boolean {
 }
 
 function row(r: ImageSummary, repository: string, tag: string): ImageRow {
+  if (r.damaged !== undefined) {
+    return { repository, tag, id: r.id, digest: r.descriptor.digest, created: undefined, size: r.size, labels: {}, damaged: r.damaged, nameCount: r.names.length };
+  }
   return {
     repository,
     tag,
@@ -102,5 +109,6 @@ function row(r: ImageSummary, repository: string, tag: string): ImageRow {
     created: r.created,
     size: r.size,
     labels: r.labels,
+    nameCount: r.names.length,
   };
 }

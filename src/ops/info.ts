@@ -11,14 +11,24 @@ export interface StoreInfo {
   blobs: number;
   /** Bytes in `blobs/`. */
   diskUsage: number;
+  /** Images that cannot be read (a missing blob, a bad config): `rmi` removes them. */
+  damaged: number;
+  /** Partial downloads kept for resume (`image prune` removes those no live pull holds). */
+  partialDownloads: number;
+  partialBytes: number;
+  /** Temp files of writers, live or dead (dead ones are swept by the next write, or `image prune`). */
+  tempFiles: number;
+  tempBytes: number;
 }
 
-/** Counts images, names and blobs and adds up the blob bytes. */
+/** Counts images, names, damaged images, blobs and leftovers, and adds up their bytes. */
 export async function info(store: Store): Promise<StoreInfo> {
-  const records = await store.images();
+  const records = await store.storedImages();
   const blobs = await readdir(store.layout.blobDir);
   let diskUsage = 0;
-  for (const b of blobs) diskUsage += (await stat(`${store.layout.blobDir}/${b}`)).size;
+  // A blob removed meanwhile (a concurrent rmi) is no longer there to count.
+  for (const b of blobs) diskUsage += (await stat(`${store.layout.blobDir}/${b}`).catch(() => ({ size: 0 }))).size;
+  const left = store.leftovers();
   return {
     root: store.root,
     images: records.length,
@@ -26,5 +36,10 @@ export async function info(store: Store): Promise<StoreInfo> {
     dangling: records.filter((r) => r.names.length === 0).length,
     blobs: blobs.length,
     diskUsage,
+    damaged: records.filter((r) => r.damaged !== undefined).length,
+    partialDownloads: left.partials.count,
+    partialBytes: left.partials.bytes,
+    tempFiles: left.temps.count,
+    tempBytes: left.temps.bytes,
   };
 }

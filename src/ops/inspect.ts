@@ -1,6 +1,7 @@
 /** `inspect`: docker's `image inspect` JSON for each image argument. */
 import { NotFoundError } from '../errors.js';
 import type { ImageRecord } from '../store/images.js';
+import { DamagedImageError } from '../store/images.js';
 import type { Store } from '../store/store.js';
 import { familiarOf, repoTagOf } from './names.js';
 
@@ -50,17 +51,17 @@ export function inspectRecord(r: ImageRecord): ImageInspect {
   return out;
 }
 
-/** Inspects each argument; missing ones are collected as errors so the rest still print. */
-export async function inspect(store: Store, args: string[]): Promise<{ items: ImageInspect[]; errors: NotFoundError[] }> {
+/** Inspects each argument; missing and damaged ones are collected as errors so the rest still print. */
+export async function inspect(store: Store, args: string[]): Promise<{ items: ImageInspect[]; errors: (NotFoundError | DamagedImageError)[] }> {
   const index = await store.readIndex();
   const items: ImageInspect[] = [];
-  const errors: NotFoundError[] = [];
+  const errors: (NotFoundError | DamagedImageError)[] = [];
   for (const arg of args) {
     try {
       const { record } = await store.find(arg, index);
       items.push(inspectRecord(record));
     } catch (err) {
-      if (err instanceof NotFoundError) errors.push(err);
+      if (err instanceof NotFoundError || err instanceof DamagedImageError) errors.push(err);
       else throw err;
     }
   }

@@ -42,7 +42,8 @@ export async function rmi(store: Store, args: string[], opts: RmiOptions = {}): 
 
 function rmiOne(store: Store, arg: string, opts: RmiOptions): Promise<RmiEvent[]> {
   return store.update(async (index, tx) => {
-    const { record, name, byId } = await store.find(arg, index);
+    // A damaged image (a missing blob, a config that does not parse) is found and removed all the same.
+    const { record, name, byId } = await store.findStored(arg, index);
     const events: RmiEvent[] = [];
     if (!byId && name !== undefined) {
       removeName(index, name);
@@ -55,7 +56,7 @@ function rmiOne(store: Store, arg: string, opts: RmiOptions): Promise<RmiEvent[]
     }
     // By ID the image is every manifest with that config (one IMAGE ID in `images`, as docker has
     // one image per ID): a manifest pulled as docker v2 and the same image as OCI share it.
-    const group = (await store.images(index)).filter((r) => r.id === record.id);
+    const group = (await store.storedImages(index)).filter((r) => r.id === record.id);
     const names = [...new Set(group.flatMap((r) => r.names))].sort();
     if (names.length > 1 && !opts.force) {
       throw new ConflictError(

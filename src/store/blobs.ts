@@ -3,16 +3,16 @@
  * streams, is checked against the expected digest and size, and only then is renamed into
  * `blobs/sha256/`: a failed or interrupted write never leaves a wrong blob under a digest name.
  */
-import { randomBytes } from 'node:crypto';
-import { createReadStream, createWriteStream, existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { readdir, stat, unlink } from 'node:fs/promises';
+import { createHash, randomBytes } from 'node:crypto';
+import { createReadStream, existsSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { open, readdir, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
-import { NotFoundError } from '../errors.js';
+import { NotFoundError, StoreError } from '../errors.js';
 import type { Digest } from '../image/digest.js';
-import { DigestingStream, digestOf, isDigest, verifyContent } from '../image/digest.js';
+import { digestOf, isDigest, verifyContent } from '../image/digest.js';
 import type { StoreLayout } from './layout.js';
+import { sweepOnce } from './leftovers.js';
 
 /** A blob written to a temp file and verified, not yet visible in `blobs/`. */
 export interface StagedBlob {
@@ -28,6 +28,25 @@ export interface Expected {
   size?: number | undefined;
 }
 
+/** The store's own disk failing a write, in words (Go's errno texts); undefined for any other error. */
+const DISK_ERRORS: Record<string, string> = {
+  ENOSPC: 'no space left on device',
+  EDQUOT: 'disk quota exceeded',
+  EROFS: 'read-only file system',
+  EFBIG: 'file too large',
+};
+
+/**
+ * A write into the store that the disk refused, as one line naming the store (a full disk:
+ * `image prune` reclaims what failed commands left); other errors are returned as they are.
+ */
+export function diskError(err: unknown, root: string): unknown {
+  const e = err as NodeJS.ErrnoException;
+  const why = typeof e?.code === 'string' ? DISK_ERRORS[e.code] : undefined;
+  if (!why || !e.syscall || (err as { exitCode?: unknown }).exitCode !== undefined) return err;
+  return new StoreError(`cannot write to the store at ${root}: ${why}`, { cause: err });
+}
+
 /** Reads and writes the store's blobs. */
 export class BlobStore {
   constructor(private readonly layout: StoreLayout) {}
@@ -35,6 +54,15 @@ export class BlobStore {
   /** Path of a blob (whether or not it exists). */
   path(d: Digest): string {
     return this.layout.blob(d);
+  }
+
+  /** The blob folder's mtime in ns (changes whenever a blob is added or removed), or undefined. */
+  stamp(): string | undefined {
+    try {
+      return String(statSync(this.layout.blobDir, { bigint: true }).mtimeNs);
+    } catch {
+      return undefined;
+    }
   }
 
   /** True when the blob is present. */
@@ -69,23 +97,55 @@ export class BlobStore {
     return createReadStream(this.layout.blob(d));
   }
 
-  /** A fresh temp path in `ingest/`. */
+  /** A fresh temp path in `ingest/` (the first one of a process sweeps temp files of dead writers: leftovers.ts). */
   tempPath(suffix = 'tmp'): string {
+    sweepOnce(this.layout);
     return join(this.layout.ingestDir, `${Date.now()}-${process.pid}-${randomBytes(6).toString('hex')}.${suffix}`);
   }
 
-  /** Streams `source` to a temp file, hashing it, and verifies it against `expected`. */
+  /**
+   * Streams `source` to a temp file, hashing it, and verifies it against `expected`. A write the
+   * disk refuses fails as {@link diskError}'s one line; the source is then left as it is (not
+   * destroyed with an error of its own), so the caller's reader reports that line, not a raw
+   * ENOSPC or an abort (an archive being staged entry by entry, tar-staging.ts).
+   */
   async stage(source: Readable | AsyncIterable<Uint8Array>, expected: Expected = {}, what = 'blob'): Promise<StagedBlob> {
     const path = this.tempPath();
-    const hasher = new DigestingStream();
+    const hash = createHash('sha256');
+    let size = 0;
+    // Listened to from the start (the iteration below begins only after the file is open): an error
+    // the source emits meanwhile is then thrown by the iteration, never an unhandled 'error' event.
+    const emitter = source as Partial<Pick<Readable, 'on' | 'off'>>;
+    const ignore = (): void => undefined;
+    emitter.on?.('error', ignore);
     try {
-      await pipeline(source, hasher, createWriteStream(path, { flags: 'wx' }));
-      const actual = { digest: hasher.digest(), size: hasher.size };
+      const fh = await open(path, 'wx').catch((err: unknown) => {
+        throw diskError(err, this.layout.root);
+      });
+      try {
+        const chunks = 'iterator' in source && typeof source.iterator === 'function' ? source.iterator({ destroyOnReturn: false }) : source;
+        for await (const c of chunks as AsyncIterable<Uint8Array | string>) {
+          const chunk = typeof c === 'string' ? Buffer.from(c) : c;
+          hash.update(chunk);
+          size += chunk.length;
+          for (let off = 0; off < chunk.length;) {
+            const { bytesWritten } = await fh.write(chunk, off, chunk.length - off).catch((err: unknown) => {
+              throw diskError(err, this.layout.root);
+            });
+            off += bytesWritten;
+          }
+        }
+      } finally {
+        await fh.close();
+      }
+      const actual = { digest: `sha256:${hash.digest('hex')}` as Digest, size };
       verifyContent(expected, actual, what);
       return { ...actual, path };
     } catch (err) {
       await unlink(path).catch(() => undefined);
-      throw err;
+      throw diskError(err, this.layout.root);
+    } finally {
+      emitter.off?.('error', ignore);
     }
   }
 
@@ -98,7 +158,7 @@ export class BlobStore {
       writeFileSync(path, data, { flag: 'wx' });
     } catch (err) {
       rmSync(path, { force: true });
-      throw err;
+      throw diskError(err, this.layout.root);
     }
     return { ...actual, path };
   }

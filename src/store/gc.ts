@@ -1,4 +1,5 @@
 /** Garbage collection: which blobs the index still reaches, and removing the rest. */
+import { NotFoundError } from '../errors.js';
 import type { Descriptor } from '../image/descriptor.js';
 import type { Digest } from '../image/digest.js';
 import { parseManifest } from '../image/manifest.js';
@@ -6,9 +7,31 @@ import { isIndexType, isManifestType } from '../image/media-types.js';
 import type { BlobStore } from './blobs.js';
 import type { OciIndex } from './index-file.js';
 
+/** A manifest's bytes; undefined when it vanished meanwhile (any other read error stops the walk: nothing is deleted on a guess). */
+async function readOrNothing(blobs: BlobStore, d: Digest): Promise<Buffer | undefined> {
+  try {
+    return await blobs.read(d);
+  } catch (err) {
+    if (err instanceof NotFoundError) return undefined;
+    throw err;
+  }
+}
+
+/** A parsed manifest or index; undefined for one that does not parse (a damaged image: it reaches nothing further). */
+function parseOrNothing(bytes: Buffer | undefined, mediaType: string): ReturnType<typeof parseManifest> | undefined {
+  if (!bytes) return undefined;
+  try {
+    return parseManifest(bytes, mediaType);
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * Every descriptor reachable from `roots` (indexes, manifests, configs, layers), each once,
- * parents before children. Index children the store does not hold (other platforms) are skipped.
+ * parents before children. Index children the store does not hold (other platforms) are skipped;
+ * a manifest or index that does not parse reaches nothing further (the blobs a parsable one
+ * reaches are all kept).
  */
 export async function reachableDescriptors(blobs: BlobStore, roots: Descriptor[]): Promise<Descriptor[]> {
   const seen = new Map<Digest, Descriptor>();
@@ -19,7 +42,8 @@ export async function reachableDescriptors(blobs: BlobStore, roots: Descriptor[]
     seen.set(d.digest, d);
     if (!isIndexType(d.mediaType) && !isManifestType(d.mediaType)) continue;
     if (!(await blobs.has(d.digest))) continue;
-    const parsed = parseManifest(await blobs.read(d.digest), d.mediaType);
+    const parsed = parseOrNothing(await readOrNothing(blobs, d.digest), d.mediaType);
+    if (!parsed) continue;
     if (parsed.kind === 'index') {
       for (const c of parsed.index.manifests) if (await blobs.has(c.digest)) queue.push(c);
     } else {

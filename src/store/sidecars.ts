@@ -11,6 +11,7 @@ import type { Digest } from '../image/digest.js';
 import { hexOf } from '../image/digest.js';
 import { writeFileAtomicSync } from './atomic-write.js';
 import type { StoreLayout } from './layout.js';
+import { markPartialOwner, partialDir, sweepOnce } from './leftovers.js';
 import { withLock } from './lock.js';
 
 /** A saved upload session. */
@@ -42,7 +43,7 @@ export class Sidecars {
 
   private get uploads(): string { return join(this.layout.root, 'uploads'); }
   private get sources(): string { return join(this.layout.root, 'sources'); }
-  private get partials(): string { return join(this.layout.ingestDir, 'partial'); }
+  private get partials(): string { return partialDir(this.layout); }
 
   /** Creates a sidecar folder once per instance. */
   private dir(path: string): string {
@@ -95,12 +96,23 @@ export class Sidecars {
    * The second waits, told it waited: the blob is then usually in the registry.
    */
   claimUpload<T>(domain: string, repo: string, digest: Digest, signal: AbortSignal | undefined, fn: (waited: boolean) => Promise<T>): Promise<T> {
+    sweepOnce(this.layout);
     return withLock(join(this.dir(this.uploads), `${key(domain, repo, digest)}.lock`), fn, { timeoutMs: Infinity, signal });
   }
 
-  /** Runs `fn` as the only process of this store writing the partial download of `digest` (see {@link claimUpload}). */
+  /**
+   * Runs `fn` as the only process of this store writing the partial download of `digest` (see
+   * {@link claimUpload}). The claim is a stale-proof lock (lock.ts): one left by a killed pull is
+   * broken. The partial is marked as this process's until its commit moves it, so `image prune`
+   * leaves a download that is finished but not yet committed alone (leftovers.ts).
+   */
   claimPartial<T>(digest: Digest, signal: AbortSignal | undefined, fn: (waited: boolean) => Promise<T>): Promise<T> {
-    return withLock(join(this.dir(this.partials), `${hexOf(digest)}.lock`), fn, { timeoutMs: Infinity, signal });
+    sweepOnce(this.layout);
+    const path = join(this.dir(this.partials), hexOf(digest));
+    return withLock(`${path}.lock`, (waited) => {
+      markPartialOwner(path);
+      return fn(waited);
+    }, { timeoutMs: Infinity, signal });
   }
 
   /** The path of a blob's partial download and how much it holds. */

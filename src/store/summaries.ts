@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import type { Descriptor } from '../image/descriptor.js';
 import type { Digest } from '../image/digest.js';
 import { writeFileAtomic } from './atomic-write.js';
-import type { ImageRecord } from './images.js';
+import type { ImageRecord, StoredImage } from './images.js';
 import type { StoreLayout } from './layout.js';
 
 /** One image as `images` lists it: an {@link ImageRecord} without the manifest and config documents. */
@@ -23,6 +23,8 @@ export interface ImageSummary {
   created: Date | undefined;
   /** The config's `config.Labels`. */
   labels: Record<string, string>;
+  /** Set for a damaged image (images.ts): what is wrong with it. */
+  damaged?: string;
 }
 
 /** What the sidecar keeps per root manifest digest. */
@@ -36,13 +38,16 @@ interface Entry {
 
 interface CacheFile {
   version: 1;
+  /** The `blobs/sha256` folder's mtime (ns) when the entries were last checked against it. */
+  stamp?: string;
   entries: Record<string, Entry>;
 }
 
 const VERSION = 1;
 
-/** The summary of a resolved record. */
-export function summaryOf(r: ImageRecord): ImageSummary {
+/** The summary of a resolved (or damaged) record. */
+export function summaryOf(r: StoredImage): ImageSummary {
+  if (r.damaged !== undefined) return { descriptor: r.descriptor, names: r.names, id: r.id, size: r.size, created: undefined, labels: {}, damaged: r.damaged };
   return { descriptor: r.descriptor, names: r.names, id: r.id, size: r.size, created: r.created, labels: r.config.config?.Labels ?? {} };
 }
 
@@ -50,17 +55,30 @@ export function summaryOf(r: ImageRecord): ImageSummary {
 export class SummaryCache {
   private entries: Record<string, Entry> = {};
   private changed = false;
+  private stamp: string | undefined;
+  /** False when blobs were added or removed since the entries were written: each must be resolved again. */
+  private trusted = false;
 
   constructor(private readonly layout: StoreLayout) {}
 
   private get dir(): string { return join(this.layout.root, 'cache'); }
   private get file(): string { return join(this.dir, 'image-summaries.json'); }
 
-  /** Reads the sidecar (a missing or unreadable one is empty). */
-  load(): this {
+  /**
+   * Reads the sidecar (a missing or unreadable one is empty). Its entries are trusted only if
+   * `blobs/sha256` has not changed since they were written (`stamp`: the folder's mtime, read before
+   * any blob is), so a manifest, config or layer deleted since (a damaged image) is noticed at the
+   * cost of one stat, not one per blob.
+   */
+  load(stamp?: string): this {
+    this.stamp = stamp;
     try {
       const doc = JSON.parse(readFileSync(this.file, 'utf8')) as CacheFile;
-      if (doc && doc.version === VERSION && doc.entries && typeof doc.entries === 'object') this.entries = doc.entries;
+      if (doc && doc.version === VERSION && doc.entries && typeof doc.entries === 'object') {
+        this.entries = doc.entries;
+        this.trusted = stamp !== undefined && doc.stamp === stamp;
+        if (!this.trusted) this.changed = true;
+      }
     } catch {
       // No sidecar yet, or a damaged one: resolve everything and write a new one.
     }
@@ -69,6 +87,7 @@ export class SummaryCache {
 
   /** The summary of root `d` (a single-platform manifest), when known. */
   get(d: Descriptor, names: string[]): ImageSummary | undefined {
+    if (!this.trusted) return undefined;
     const e = this.entries[d.digest];
     if (!e || typeof e.id !== 'string' || typeof e.blobs !== 'number') return undefined;
     const created = e.created ? new Date(e.created) : undefined;
@@ -81,14 +100,26 @@ export class SummaryCache {
   /**
    * Remembers a resolved record. Only a root that is itself the platform manifest is kept: an
    * index's record depends on which of its platform manifests the store holds, which changes.
+   * A damaged image is never kept (and forgotten if it was): it may be repaired or removed.
    */
-  put(r: ImageRecord): void {
+  put(r: StoredImage): void {
+    if (r.damaged !== undefined) {
+      this.forget(r.descriptor.digest);
+      return;
+    }
     if (r.manifestDescriptor.digest !== r.descriptor.digest) return;
     const e: Entry = { id: r.id, blobs: r.size - r.descriptor.size };
     if (r.created) e.created = r.created.toISOString();
     const labels = r.config.config?.Labels;
     if (labels && Object.keys(labels).length > 0) e.labels = labels;
     this.entries[r.descriptor.digest] = e;
+    this.changed = true;
+  }
+
+  /** Drops the entry of root `digest` (an image found damaged). */
+  forget(digest: Digest): void {
+    if (!(digest in this.entries)) return;
+    delete this.entries[digest];
     this.changed = true;
   }
 
@@ -103,6 +134,7 @@ export class SummaryCache {
     try {
       mkdirSync(this.dir, { recursive: true });
       const doc: CacheFile = { version: VERSION, entries: this.entries };
+      if (this.stamp !== undefined) doc.stamp = this.stamp;
       await writeFileAtomic(this.file, JSON.stringify(doc), false);
       this.changed = false;
     } catch {

@@ -6,6 +6,7 @@ import { images } from '../../ops/images.js';
 import { openStore, out } from '../context.js';
 import { createdSince, goTimeString, humanSize } from '../format/humanize.js';
 import { tabwrite } from '../format/tabwriter.js';
+import { escapeControl } from '../../text/escape.js';
 
 interface Opts {
   all?: boolean;
@@ -35,16 +36,17 @@ type Field = (r: ImageRow, trunc: boolean, now: number) => string;
 /** The fields docker's image formatter offers, for one row (keys sorted as Go marshals a map). */
 const FIELDS: Record<string, Field> = {
   Containers: () => 'N/A',
-  CreatedAt: (r) => goTimeString(r.created),
-  CreatedSince: (r, _t, now) => createdSince(r.created, now),
+  // A damaged image (store/images.ts) has no readable config: no creation time, no size to trust.
+  CreatedAt: (r) => (r.damaged !== undefined ? 'N/A' : goTimeString(r.created)),
+  CreatedSince: (r, _t, now) => (r.damaged !== undefined ? 'N/A' : createdSince(r.created, now)),
   Digest: (r) => r.digest,
   ID: (r, trunc) => (trunc ? shortId(r.id) : r.id),
   Repository: (r) => r.repository,
   SharedSize: () => 'N/A',
-  Size: (r) => humanSize(r.size),
+  Size: (r) => (r.damaged !== undefined ? 'N/A' : humanSize(r.size)),
   Tag: (r) => r.tag,
   UniqueSize: () => 'N/A',
-  VirtualSize: (r) => humanSize(r.size),
+  VirtualSize: (r) => (r.damaged !== undefined ? 'N/A' : humanSize(r.size)),
 };
 
 /** Every field of one row, for templates. */
@@ -56,9 +58,23 @@ function context(r: ImageRow, trunc: boolean, now: number): Record<string, strin
 const DEFAULT_COLUMNS = ['Repository', 'Tag', 'ID', 'CreatedSince', 'Size'];
 const DIGEST_COLUMNS = ['Repository', 'Tag', 'Digest', 'ID', 'CreatedSince', 'Size'];
 
+/** One line on stderr per damaged image listed: what is wrong and how to remove it. */
+function warnDamaged(rows: ImageRow[]): void {
+  const seen = new Set<string>();
+  for (const r of rows) {
+    if (r.damaged === undefined || seen.has(r.digest)) continue;
+    seen.add(r.digest);
+    const label = r.repository === '<none>' ? shortId(r.id) : r.tag === '<none>' ? r.repository : `${r.repository}:${r.tag}`;
+    // Several names: `rmi NAME` would only untag one, `rmi -f ID` removes the image.
+    const remedy = r.nameCount > 1 ? `ts-docker rmi -f ${shortId(r.id)}` : `ts-docker rmi ${label}`;
+    process.stderr.write(`WARNING: image ${escapeControl(label)} is damaged (${escapeControl(r.damaged)}); remove it with: ${escapeControl(remedy)}\n`);
+  }
+}
+
 /** Runs `images`. */
 export default async function run(cmd: Command, reference: string | undefined, opts: Opts): Promise<void> {
   const rows = await images(await openStore(cmd), { reference, filters: opts.filter ?? [] });
+  warnDamaged(rows);
   const trunc = opts.trunc !== false;
   const now = Date.now();
   const format = opts.format;

@@ -1,4 +1,4 @@
-/** `ts-docker info`: store path, image, name and blob counts, disk usage. */
+/** `ts-docker info`: store path, image, name, damaged image and blob counts, disk usage, leftovers of failed writers. */
 import type { Command } from 'commander';
 import { info } from '../../ops/info.js';
 import { globalsOf, openStore, out } from '../context.js';
@@ -23,8 +23,11 @@ export default async function run(cmd: Command, opts: { format?: string }): Prom
     ` Images:         ${i.images}`,
     ` Names:          ${i.names}`,
     ` Dangling:       ${i.dangling}`,
+    ` Damaged:        ${i.damaged}${i.damaged > 0 ? ' (listed by images; remove with rmi)' : ''}`,
     ` Blobs:          ${i.blobs}`,
     ` Disk Usage:     ${humanSize(i.diskUsage)}`,
+    ` Partial Pulls:  ${i.partialDownloads} (${humanSize(i.partialBytes)})`,
+    ` Temp Files:     ${i.tempFiles} (${humanSize(i.tempBytes)})`,
     '',
   ].join('\n'));
 }
