@@ -1,12 +1,18 @@
 /** The CLI's entry and its one error funnel: every failure becomes one line on stderr and an exit code. */
 import { CommanderError } from 'commander';
+import { escapeControl } from '../text/escape.js';
 import { exitQuietlyOnBrokenPipe } from './context.js';
 import { buildProgram } from './program.js';
 
-/** Formats an error as the one line the user sees. */
+/**
+ * Formats an error as the one line the user sees. Control characters are escaped here too, as
+ * a last defence: a message may quote text that came from the network (a registry's error, a
+ * header), and names and tags cannot hold control characters (the reference grammar), so
+ * escaping the whole line changes nothing else.
+ */
 export function errorLine(err: unknown): string {
   const message = err instanceof Error ? err.message : String(err);
-  return `Error: ${message.split('\n')[0]}`;
+  return `Error: ${escapeControl(message.split('\n')[0] ?? '')}`;
 }
 
 /** Reports an error on stderr (stack only with --debug) and returns its exit code. */
@@ -15,7 +21,7 @@ export async function reportError(err: unknown, debug: boolean): Promise<number>
   // here, on the way out of a failure, so that a command that succeeds never pays for it.
   const { chalkStderr } = await import('chalk');
   process.stderr.write(`${errorLine(err).replace(/^Error:/, chalkStderr.red('Error:'))}\n`);
-  if (debug && err instanceof Error && err.stack) process.stderr.write(`${err.stack}\n`);
+  if (debug && err instanceof Error && err.stack) process.stderr.write(`${err.stack.split('\n').map(escapeControl).join('\n')}\n`);
   const code = (err as { exitCode?: unknown }).exitCode;
   return typeof code === 'number' && code > 0 ? code : 1;
 }

@@ -4,6 +4,7 @@
  */
 import type { Ora } from 'ora';
 import type { CopyEvent } from '../copy/events.js';
+import { escapeControl } from '../text/escape.js';
 import { secondsText } from '../transport/retry.js';
 import { humanSize } from './format/humanize.js';
 
@@ -17,13 +18,16 @@ export interface Renderer {
 }
 
 function retryLine(e: Extract<CopyEvent, { type: 'retry' }>): string {
-  return `${e.id ? `${e.id}: ` : ''}Retrying in ${secondsText(e.delayMs)}: ${e.reason}`;
+  return `${e.id ? `${e.id}: ` : ''}Retrying in ${secondsText(e.delayMs)}: ${escapeControl(e.reason)}`;
 }
 
+// Messages, statuses and retry reasons may quote the network (a registry's error, a status
+// text): control characters are escaped before they reach the terminal. JSON mode needs
+// nothing: JSON.stringify escapes them.
 function line(e: CopyEvent): string | undefined {
   switch (e.type) {
-    case 'message': return e.text;
-    case 'status': return e.status === 'Waiting' ? undefined : `${e.id}: ${e.status}`;
+    case 'message': return escapeControl(e.text);
+    case 'status': return e.status === 'Waiting' ? undefined : `${e.id}: ${escapeControl(e.status)}`;
     case 'retry': return retryLine(e);
     case 'digest': return `${e.tag}: digest: ${e.digest} size: ${e.size}`;
     default: return undefined;
@@ -49,7 +53,7 @@ class TtyRenderer implements Renderer {
     this.spinner?.stop();
     if (e.type === 'status' || e.type === 'progress') {
       if (!this.lines.has(e.id)) this.order.push(e.id);
-      this.lines.set(e.id, e.type === 'status' ? `${e.id}: ${e.status}` : `${e.id}: ${e.action} ${bar(e.current, e.total)}`);
+      this.lines.set(e.id, e.type === 'status' ? `${e.id}: ${escapeControl(e.status)}` : `${e.id}: ${escapeControl(e.action)} ${bar(e.current, e.total)}`);
       this.timer ??= setTimeout(() => this.draw(), 100);
       return;
     }

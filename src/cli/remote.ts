@@ -4,7 +4,7 @@ import { setFlagsFromString } from 'node:v8';
 import type { Command } from 'commander';
 import { CredentialStore } from '../config/credentials.js';
 import { certsDirs } from '../config/paths.js';
-import { loadSettings, parseSize } from '../config/settings.js';
+import { loadSettings, parseSize, timeoutSettings } from '../config/settings.js';
 import { InterruptedError, InvalidArgumentError } from '../errors.js';
 import { Transport } from '../transport/transport.js';
 import { globalsOf } from './context.js';
@@ -49,6 +49,8 @@ export async function remote(cmd: Command, opts: RemoteOptions, phase: string, a
   if (opts.progress && !MODES.includes(opts.progress)) throw new InvalidArgumentError(`invalid --progress "${opts.progress}": use plain, tty or json`);
   baselineWasmOnly();
   const settings = loadSettings(globalsOf(cmd).config);
+  // TS_DOCKER_HEADERS_TIMEOUT / TS_DOCKER_STALL_TIMEOUT, else headersTimeout / stallTimeout in config.json (seconds).
+  const timeouts = timeoutSettings(settings);
   const mode: ProgressMode | undefined = opts.quiet ? 'quiet' : opts.progress === 'auto' ? undefined : (opts.progress as ProgressMode | undefined);
   const render = await createRenderer(mode, phase);
   const ac = new AbortController();
@@ -74,6 +76,7 @@ export async function remote(cmd: Command, opts: RemoteOptions, phase: string, a
     credentials: new CredentialStore({ configDir }).provider(),
     certsDirs: certsDirs(configDir),
     onRetry: (e) => render.event({ type: 'retry', attempt: e.attempt, delayMs: e.delayMs, reason: e.reason }),
+    ...timeouts,
   });
   return {
     transport,

@@ -21,6 +21,37 @@ export interface Settings {
   credsStore?: string;
   /** Credential helper per registry (`{"ghcr.io": "pass"}`), as in docker's config.json. */
   credHelpers?: Record<string, string>;
+  /** Seconds to wait for a response's headers (default 60; 0: no limit). `TS_DOCKER_HEADERS_TIMEOUT` wins. */
+  headersTimeout?: number | string;
+  /** Seconds a body may bring less than 1 KiB before it counts as stalled (default 30; 0: no limit). `TS_DOCKER_STALL_TIMEOUT` wins. */
+  stallTimeout?: number | string;
+}
+
+/** Reads a number of seconds (`30`, `2.5`, `0` for no limit) into ms. */
+export function parseSeconds(v: string | number, what: string): number {
+  const n = typeof v === 'number' ? v : /^\s*\d+(?:\.\d+)?\s*$/.test(v) ? Number(v) : NaN;
+  if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError(`invalid ${what} ${JSON.stringify(String(v))}: use a number of seconds (0: no limit)`);
+  return Math.round(n * 1000);
+}
+
+/**
+ * The transport's timeouts in ms from the environment (`TS_DOCKER_HEADERS_TIMEOUT`,
+ * `TS_DOCKER_STALL_TIMEOUT`, in seconds) or else the settings (`headersTimeout`, `stallTimeout`);
+ * absent ones are left to the transport's defaults (60 s and 30 s).
+ */
+export function timeoutSettings(settings: Settings, env: NodeJS.ProcessEnv = process.env): { headersTimeoutMs?: number; stallTimeoutMs?: number } {
+  const out: { headersTimeoutMs?: number; stallTimeoutMs?: number } = {};
+  const pick = (name: string, key: 'headersTimeout' | 'stallTimeout'): number | undefined => {
+    const fromEnv = env[name];
+    if (fromEnv !== undefined && fromEnv !== '') return parseSeconds(fromEnv, name);
+    const v = settings[key];
+    return v === undefined || v === '' ? undefined : parseSeconds(v, `${key} setting`);
+  };
+  const headers = pick('TS_DOCKER_HEADERS_TIMEOUT', 'headersTimeout');
+  const stall = pick('TS_DOCKER_STALL_TIMEOUT', 'stallTimeout');
+  if (headers !== undefined) out.headersTimeoutMs = headers;
+  if (stall !== undefined) out.stallTimeoutMs = stall;
+  return out;
 }
 
 /** Reads settings from `dir` (else `$TS_DOCKER_CONFIG`, else `~/.config/ts-docker`); a missing file is `{}`. */

@@ -6,12 +6,10 @@
  */
 import type { Readable } from 'node:stream';
 import { Transform } from 'node:stream';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { InterruptedError } from '../errors.js';
 import type { Digest } from '../image/digest.js';
-import { isNetworkFailure } from '../transport/errors.js';
 import type { RetryEvent } from '../transport/retry.js';
-import { backoffMs, DEFAULT_RETRY, isRetryableStatus } from '../transport/retry.js';
+import { Retrier } from '../transport/retry.js';
 import type { RegistryClient, UploadSession } from './client.js';
 import { RegistryError } from './errors.js';
 
@@ -37,6 +35,11 @@ export interface BlobUpload {
   /** Bytes the registry has confirmed so far, or that are on the wire. */
   onProgress(sent: number): void;
   onRetry(e: RetryEvent): void;
+  /**
+   * Told when a resumed session was rejected at the final PUT and the blob is uploaded again from
+   * byte 0 (`upload session rejected by the registry (digest invalid): uploading again from the start`).
+   */
+  onRestart?: ((reason: string) => void) | undefined;
   signal?: AbortSignal | undefined;
   /** Asked between chunks: true to stop cleanly (Ctrl-C), keeping the session for the next run. */
   stopping?: () => boolean;
@@ -62,7 +65,6 @@ function counted(stream: Readable, base: number, onProgress: (n: number) => void
   return stream.pipe(t);
 }
 
-const MAX_FAILURES = 6;
 const MiB = 1024 * 1024;
 /** How long a grown chunk may take: what a Ctrl-C (stop after this chunk) or a resent chunk costs at most. */
 export const CHUNK_SECONDS = 2;
@@ -71,6 +73,16 @@ export const CHUNK_SECONDS = 2;
 export function nextChunkSize(sent: number, seconds: number, floor: number, ceiling: number): number {
   const fits = Math.floor((sent / Math.max(seconds, 1e-3)) * CHUNK_SECONDS / MiB) * MiB;
   return Math.max(floor, Math.min(ceiling, fits));
+}
+
+/** Spec codes a registry answers the final PUT with when the session's bytes are not the blob. */
+const SESSION_REJECTED = new Set(['DIGEST_INVALID', 'BLOB_UPLOAD_INVALID', 'BLOB_UPLOAD_UNKNOWN']);
+
+/** The spec code (`digest invalid`) when `err` says the registry will not close this session with this digest. */
+function sessionRejection(err: unknown): string | undefined {
+  if (!(err instanceof RegistryError) || (err.status !== 400 && err.status !== 404)) return undefined;
+  const code = err.errors.find((e) => SESSION_REJECTED.has(e.code))?.code;
+  return code?.toLowerCase().replace(/_/g, ' ');
 }
 
 /** Uploads one blob; returns how many bytes were sent over the wire (resumed bytes excluded). */
@@ -85,21 +97,20 @@ export async function uploadBlob(reg: RegistryClient, u: BlobUpload): Promise<vo
       await u.save(undefined);
     }
   }
-  let failures = 0;
+  // The session in use was saved by an earlier run: a rejection of its final PUT may be the saved
+  // state's fault (a registry that lost or mangled the bytes since), not the blob's.
+  let resumed = session !== undefined;
+  const retrier = new Retrier(reg.transport.retryPolicy, { signal: u.signal, onRetry: u.onRetry });
   let chunkSize = u.chunkSize;
   // An eighth of the blob at most: a push stopped or killed anywhere has sent all but the chunk in
   // flight, so the next run resends little (a 64 MiB layer keeps 16 MiB chunks).
   let ceiling = u.growTo ? Math.max(u.chunkSize, Math.min(u.growTo, Math.floor(u.size / 8 / MiB) * MiB)) : u.chunkSize;
-  const fail = async (reason: string, err: unknown): Promise<void> => {
-    failures++;
-    if (failures > MAX_FAILURES) throw err;
-    const delayMs = backoffMs(DEFAULT_RETRY, failures);
-    u.onRetry({ attempt: failures, delayMs, reason, url: session?.location ?? reg.base });
-    await sleep(delayMs, undefined, { signal: u.signal });
+  const resync = async (): Promise<void> => {
     // Where did the registry get to? A session it no longer knows (docker-registry cancels one
     // whose last PATCH was cut short: "upload resumed at wrong offset") means starting over.
     const status = session ? await reg.uploadStatus(u.repo, session.location, u.signal).catch(() => undefined) : undefined;
     session = status && status.offset <= u.size ? { ...status, ...(session?.minChunk ? { minChunk: session.minChunk } : {}) } : undefined;
+    if (!session) resumed = false;
     await u.save(session);
   };
 
@@ -108,6 +119,7 @@ export async function uploadBlob(reg: RegistryClient, u: BlobUpload): Promise<vo
       if (!session) {
         // A blob that fits one chunk goes as POST + PUT with the body: one round trip fewer.
         session = await reg.startUpload(u.repo, u.signal);
+        resumed = false;
         if (u.size <= Math.max(u.chunkSize, session.minChunk ?? 0)) {
           const s = session;
           await reg.finishUpload(u.repo, s, u.digest, { make: () => counted(u.open(0, u.size), 0, u.onProgress), length: u.size }, u.signal);
@@ -149,14 +161,30 @@ export async function uploadBlob(reg: RegistryClient, u: BlobUpload): Promise<vo
         await u.save(session);
         u.onProgress(session.offset);
       }
-      await reg.finishUpload(u.repo, session, u.digest, undefined, u.signal);
+      try {
+        await reg.finishUpload(u.repo, session, u.digest, undefined, u.signal);
+      } catch (err) {
+        const rejected = sessionRejection(err);
+        if (rejected === undefined) throw err;
+        // A session the registry will not close (DIGEST_INVALID, BLOB_UPLOAD_INVALID): kept, it
+        // would fail every later push the same way. Drop it; when it was a saved one, send the
+        // blob again from byte 0, once. From a fresh session the same answer is a real error.
+        await reg.cancelUpload(u.repo, session);
+        session = undefined;
+        await u.save(undefined);
+        if (!resumed) throw err;
+        resumed = false;
+        u.onProgress(0);
+        u.onRestart?.(`upload session rejected by the registry (${rejected}): uploading again from the start`);
+        continue;
+      }
       await u.save(undefined);
       return;
     } catch (err) {
       if (err instanceof UploadInterrupted || u.signal?.aborted) throw err;
-      if (isNetworkFailure(err)) await fail((err as { reason?: string }).reason ?? String(err), err);
-      else if (err instanceof RegistryError && isRetryableStatus(err.status)) await fail(err.message, err);
-      else throw err;
+      // Network errors, timeouts, 5xx/429 (retry.ts): ask the registry where it got to, go on from there.
+      await retrier.failed(err, session?.location ?? reg.base);
+      await resync();
     }
   }
 }

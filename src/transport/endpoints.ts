@@ -6,6 +6,7 @@
  */
 import { Readable } from 'node:stream';
 import { Agent } from './undici.js';
+import { BODY_LIMIT, TooLargeError, readLimited } from './limits.js';
 import type { Dispatcher } from 'undici';
 import type { TlsError } from './tls.js';
 import { clientCertError, explainTlsFailure, readHostCerts, requiresClientCert, secureContextFor } from './tls.js';
@@ -80,6 +81,16 @@ export class Endpoints {
   }
 
   /**
+   * The URL a request to `url` goes out on now: `https:` for an insecure registry already found
+   * to speak TLS (a plain-HTTP first contact still says `http:`: the answer's URL tells).
+   */
+  resolve(url: string): string {
+    const u = new URL(url);
+    if (u.protocol === 'http:' && this.upgraded.has(u.host)) u.protocol = 'https:';
+    return u.href;
+  }
+
+  /**
    * Sends through the right dispatcher; returns the response and the URL it really went to.
    * `bodyless`: the request can be sent twice (needed to try HTTPS after a plain-HTTP attempt).
    * `trustAs`: a registry host whose certs.d also applies (for its token service).
@@ -101,7 +112,12 @@ export class Endpoints {
       throw err;
     }
     if (res.statusCode === 400) {
-      const text = await res.body.text();
+      // Bounded: a hostile 400 body must not fill memory (an over-long one is no TLS hint anyway).
+      const text = await readLimited(res.body, BODY_LIMIT, 'error body', res.headers['content-length'] as string | undefined)
+        .then((b) => b.toString('utf8'), (err: unknown) => {
+          if (err instanceof TooLargeError) return '';
+          throw err;
+        });
       if (TLS_PORT_ANSWER.test(text)) {
         const up = await this.tryHttps(u, send);
         if (up) return up;

@@ -3,8 +3,15 @@ import { TsDockerError } from '../errors.js';
 
 /** A request that never got an HTTP response (reset, refused, timed out, TLS...). */
 export class NetworkError extends TsDockerError {
-  constructor(readonly reason: string, readonly url: string, options?: { cause?: unknown }) {
-    super('NETWORK', `${reason} (${url})`, options);
+  /** A headers timeout or a stalled body (see retry.ts: retried at most `timeoutRetries` times). */
+  readonly timeout: boolean;
+  /**
+   * `hint`: what the user can do, put after the reason (`HOST: connection refused: is a registry
+   * running there? ...`).
+   */
+  constructor(readonly reason: string, readonly url: string, options?: { cause?: unknown; timeout?: boolean; hint?: string }) {
+    super('NETWORK', options?.hint ? `${new URL(url).host}: ${reason}: ${options.hint}` : `${reason} (${url})`, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.timeout = options?.timeout ?? false;
   }
 }
 
@@ -30,6 +37,17 @@ const CODES: Record<string, string> = {
   UND_ERR_BODY_TIMEOUT: 'timed out reading the response body',
 };
 
+/** The low-level error code under `err` (`ECONNREFUSED`, `ENOSPC`, `UND_ERR_SOCKET`), looking through `cause`. */
+export function lowLevelCode(err: unknown): string | undefined {
+  let e: unknown = err;
+  for (let depth = 0; e && depth < 5; depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string' && !(e instanceof TsDockerError)) return code;
+    e = (e as { cause?: unknown }).cause;
+  }
+  return undefined;
+}
+
 /** A short, human reason for a low-level error ("connection reset by peer"). */
 export function describeNetworkError(err: unknown): string {
   let e: unknown = err;
@@ -41,13 +59,4 @@ export function describeNetworkError(err: unknown): string {
   const msg = err instanceof Error ? err.message : String(err);
   if (/other side closed|socket hang up|terminated/i.test(msg)) return 'connection reset by peer';
   return msg.split('\n')[0] ?? 'network error';
-}
-
-/** True for errors worth retrying: no response came, or it was cut short. */
-export function isNetworkFailure(err: unknown): boolean {
-  if (err instanceof NetworkError) return true;
-  if (err instanceof TsDockerError) return false;
-  const name = (err as { name?: string }).name;
-  if (name === 'AbortError') return false;
-  return err instanceof Error;
 }

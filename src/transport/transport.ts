@@ -4,15 +4,16 @@
  * `Authorization` to another host, and network errors in plain words.
  */
 import type { Readable } from 'node:stream';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { request } from './undici.js';
 import type { CredentialProvider } from './auth.js';
 import { Authenticator } from './auth.js';
 import { parseChallenges } from './challenge.js';
 import { Endpoints } from './endpoints.js';
-import { NetworkError, describeNetworkError, isNetworkFailure } from './errors.js';
+import { HttpStatusError, NetworkError, describeNetworkError, lowLevelCode } from './errors.js';
 import type { RetryEvent, RetryPolicy } from './retry.js';
-import { DEFAULT_RETRY, backoffMs, isRetryableStatus, retryAfterMs } from './retry.js';
+import { DEFAULT_RETRY, Retrier, retryAfterMs } from './retry.js';
+import { secondsLabel, watchStall } from './stall.js';
+import { quoteUntrusted } from '../text/escape.js';
 
 /** A request body, or a factory for one so that it can be sent again after a retry or 401. */
 export type Body = string | Buffer | Readable | (() => Readable | Buffer);
@@ -36,6 +37,11 @@ export interface HttpRequest {
    * be one more round trip to the token service for nothing.
    */
   challengeOnly?: boolean;
+  /**
+   * The first request to the registry (the `/v2/` ping): a refused connection or a DNS failure
+   * fails at once instead of being retried (retry.ts).
+   */
+  firstContact?: boolean;
 }
 
 /** A response; the body must be consumed or dumped by the caller. */
@@ -55,7 +61,22 @@ export interface TransportOptions {
   connections?: number;
   /** certs.d folders with CAs and client certificates per registry (default `/etc/docker/certs.d`). */
   certsDirs?: readonly string[];
+  /**
+   * How long to wait for a response's headers after the request was sent, in ms (default 60 s;
+   * 0: no limit). A timeout is retried `retry.timeoutRetries` times (default once).
+   */
+  headersTimeoutMs?: number;
+  /**
+   * The low-speed limit: a response body that brings fewer than 1 KiB in this many ms ends with
+   * `stalled: no data from HOST for N s` (default 30 s; 0: no limit). See stall.ts.
+   */
+  stallTimeoutMs?: number;
 }
+
+/** Default {@link TransportOptions.headersTimeoutMs}: a registry may take seconds to answer the final PUT of a big blob (hashing it). */
+export const DEFAULT_HEADERS_TIMEOUT_MS = 60_000;
+/** Default {@link TransportOptions.stallTimeoutMs}. */
+export const DEFAULT_STALL_TIMEOUT_MS = 30_000;
 
 function hostOf(url: string): string {
   return new URL(url).host;
@@ -72,19 +93,25 @@ export class Transport {
   /** Auth state shared by every request of this transport. */
   readonly auth: Authenticator;
   private readonly endpoints: Endpoints;
-  private readonly policy: RetryPolicy;
+  /** The retry policy of this transport; upload loops use it too. */
+  readonly retryPolicy: RetryPolicy;
+  private readonly headersTimeoutMs: number;
+  private readonly stallTimeoutMs: number;
   private closed = false;
 
   constructor(private readonly opts: TransportOptions = {}) {
     // One dispatcher for plain HTTP, one per HTTPS registry host with its certs.d trust (tls.ts).
     this.endpoints = new Endpoints({ certsDirs: opts.certsDirs ?? ['/etc/docker/certs.d'], connections: opts.connections ?? 16 });
-    this.policy = { ...DEFAULT_RETRY, ...opts.retry };
+    this.retryPolicy = { ...DEFAULT_RETRY, ...opts.retry };
+    this.headersTimeoutMs = opts.headersTimeoutMs ?? DEFAULT_HEADERS_TIMEOUT_MS;
+    this.stallTimeoutMs = opts.stallTimeoutMs ?? DEFAULT_STALL_TIMEOUT_MS;
     this.auth = new Authenticator(opts.credentials ?? (async () => undefined), async (url, init) => {
       // As docker does, the token service is reached with the registry's TLS settings (a GitLab or
       // Harbor token service signed by the same private CA works with the registry's certs.d alone).
       const res = await this.raw({ method: init.method, url, headers: init.headers, body: init.body, trustAs: init.registry }, undefined);
-      return { status: res.status, json: () => res.body.json(), text: () => res.body.text() };
-    });
+      // auth.ts reads the body itself, bounded (limits.ts).
+      return { status: res.status, headers: res.headers, body: res.body };
+    }, (url) => this.endpoints.resolve(url));
   }
 
   /** Closes pooled connections; requests still running then fail without retries. */
@@ -104,46 +131,52 @@ export class Transport {
         body: body ?? null,
         signal: req.signal,
         dispatcher,
-        headersTimeout: 120_000,
-        bodyTimeout: 120_000,
+        headersTimeout: this.headersTimeoutMs,
+        // undici's body timeout measures the gap between two chunks only (a drip never trips
+        // it): the stall watchdog below replaces it.
+        bodyTimeout: 0,
       }));
+      watchStall(res.body, this.stallTimeoutMs, url);
       return { status: res.statusCode, headers: flatten(res.headers), body: res.body as unknown as HttpResponse['body'], url };
     } catch (err) {
       if ((err as { name?: string }).name === 'AbortError' || req.signal?.aborted) throw err;
+      if (err instanceof NetworkError) throw err;
+      if (lowLevelCode(err) === 'UND_ERR_HEADERS_TIMEOUT') {
+        throw new NetworkError(`timed out: no response from ${hostOf(req.url)} in ${secondsLabel(this.headersTimeoutMs)}`, req.url, { cause: err, timeout: true });
+      }
       throw (await this.endpoints.explain(err, req.url)) ?? new NetworkError(describeNetworkError(err), req.url, { cause: err });
     }
   }
 
   /**
    * Sends a request: adds auth (fetching a token on a 401 challenge and sending again when the
-   * body can be made again), follows redirects, retries idempotent failures with backoff.
+   * body can be made again), follows redirects, retries idempotent failures with the one retry
+   * policy (retry.ts): network errors, timeouts, 408/429/5xx with backoff and Retry-After.
    */
   async fetch(req: HttpRequest): Promise<HttpResponse> {
     const idempotent = req.idempotent
       ?? (['GET', 'HEAD', 'DELETE'].includes(req.method) || (req.method === 'PUT' && !isStream(req.body)));
     const replayable = !isStream(req.body);
-    for (let attempt = 0; ; attempt++) {
+    // Not retried here: the caller's own loop (uploads) decides, with the same policy.
+    if (!idempotent || !replayable) return this.once(req, replayable);
+    const retrier = new Retrier(this.retryPolicy, {
+      context: { firstContact: req.firstContact ?? false },
+      signal: req.signal,
+      onRetry: this.opts.onRetry,
+      stop: () => this.closed,
+    });
+    for (;;) {
       let res: HttpResponse;
       try {
         res = await this.once(req, replayable);
       } catch (err) {
-        if (this.closed || req.signal?.aborted || !idempotent || !replayable || !isNetworkFailure(err) || attempt >= this.policy.retries) throw err;
-        await this.wait(req, attempt + 1, (err as NetworkError).reason ?? describeNetworkError(err), undefined);
+        await retrier.failed(err, req.url);
         continue;
       }
-      if (idempotent && replayable && isRetryableStatus(res.status) && attempt < this.policy.retries) {
-        await res.body.dump().catch(() => undefined);
-        await this.wait(req, attempt + 1, `${res.status} ${statusText(res.status)}`, retryAfterMs(res.headers['retry-after']));
-        continue;
-      }
+      const reason = `${res.status} ${statusText(res.status)}`.trim();
+      if (await retrier.status(res.status, reason, req.url, retryAfterMs(res.headers['retry-after']), () => res.body.dump().catch(() => undefined))) continue;
       return res;
     }
-  }
-
-  private async wait(req: HttpRequest, attempt: number, reason: string, retryAfter: number | undefined): Promise<void> {
-    const delayMs = backoffMs(this.policy, attempt, retryAfter);
-    this.opts.onRetry?.({ attempt, delayMs, reason, url: req.url });
-    await sleep(delayMs, undefined, { signal: req.signal });
   }
 
   private async once(req: HttpRequest, replayable: boolean): Promise<HttpResponse> {
@@ -152,19 +185,23 @@ export class Transport {
     let method = req.method;
     for (let hop = 0; hop < 10; hop++) {
       // Credentials go only to the registry itself, never to a redirect target (blob storage, CDN),
-      // and never over plain HTTP after a redirect from HTTPS (a downgrade on the same host).
-      const sameHost = hostOf(url) === origin && !(url.startsWith('http:') && req.url.startsWith('https:'));
-      const authorization = sameHost && !req.challengeOnly ? await this.auth.header(origin, req.scope ?? '') : undefined;
+      // and never over plain HTTP once the registry was seen over TLS (a redirect or Location
+      // downgrading to http:, on the same host too). Judged by the URL the request really goes
+      // out on: an insecure registry found to speak TLS is reached over HTTPS (endpoints.ts).
+      const authorize = this.auth.mayAuthorize(origin, this.endpoints.resolve(url));
+      const authorization = authorize && !req.challengeOnly ? await this.auth.header(origin, req.scope ?? '') : undefined;
       let res = await this.raw({ ...req, url, method }, authorization);
-      if (res.status === 401 && sameHost) {
+      // res.url: where the answer really came from (after the HTTPS upgrade), not `url`.
+      this.auth.sawResponse(res.url);
+      if (res.status === 401 && this.auth.mayAuthorize(origin, res.url)) {
         const challenges = parseChallenges(res.headers['www-authenticate']);
         if (challenges.length > 0) {
-          this.auth.setChallenge(origin, challenges, url.startsWith('https:'));
+          this.auth.setChallenge(origin, challenges, res.url);
           if (req.challengeOnly) return { ...res, url };
           this.auth.invalidate(origin, req.scope ?? '');
           const retryAuth = await this.auth.header(origin, req.scope ?? '');
           // One more try with a fresh token (first contact, or a token that expired mid-push).
-          if (replayable && retryAuth !== undefined && retryAuth !== authorization) {
+          if (replayable && retryAuth !== undefined && retryAuth !== authorization && this.auth.mayAuthorize(origin, this.endpoints.resolve(url))) {
             await res.body.dump().catch(() => undefined);
             res = await this.raw({ ...req, url, method }, retryAuth);
           }
@@ -172,7 +209,7 @@ export class Transport {
       }
       if ([301, 302, 303, 307, 308].includes(res.status) && res.headers['location'] && (method === 'GET' || method === 'HEAD')) {
         await res.body.dump().catch(() => undefined);
-        url = new URL(res.headers['location'], url).toString();
+        url = redirectTarget(res.status, res.headers['location'], url);
         if (res.status === 303) method = 'GET';
         continue;
       }
@@ -180,6 +217,21 @@ export class Transport {
     }
     throw new NetworkError('too many redirects', req.url);
   }
+}
+
+/** A redirect's `Location` resolved against the URL that answered; only http(s) URLs are followed. */
+function redirectTarget(status: number, location: string, from: string): string {
+  let target: URL;
+  // Typed status errors, not network ones: another try would get the same answer.
+  try {
+    target = new URL(location, from);
+  } catch {
+    throw new HttpStatusError(status, `${hostOf(from)} answered ${status} with an invalid Location ${quoteUntrusted(JSON.stringify(location))}`, from);
+  }
+  if (target.protocol !== 'http:' && target.protocol !== 'https:') {
+    throw new HttpStatusError(status, `${hostOf(from)} redirected to a URL that is not HTTP(S): ${quoteUntrusted(target.href)}`, from);
+  }
+  return target.toString();
 }
 
 function isStream(body: Body | undefined): boolean {

@@ -32,10 +32,10 @@ const layerOf = (file: string): string => {
 };
 
 // Higher imports lower, never the reverse. archive writes through the store's blob staging, so it
-// sits just above store; reference, image and errors are leaves everyone may use.
+// sits just above store; reference, image, errors and text (escaping) are leaves everyone may use.
 const RANK: Record<string, number> = {
   index: 9, cli: 8, server: 7, ops: 7, copy: 6, archive: 5, registry: 5, store: 4, config: 4, transport: 3,
-  image: 1, reference: 0, errors: 0,
+  image: 1, reference: 0, errors: 0, text: 0,
 };
 
 // conf is the writer of the credentials file only: settings and credentials are read as plain
