@@ -14,10 +14,11 @@ import { CONTAINERD_NAME_ANNOTATION, REF_NAME_ANNOTATION, bareDescriptor } from 
 import type { Digest } from '../image/digest.js';
 import { DigestingStream } from '../image/digest.js';
 import type { ImageManifest } from '../image/manifest.js';
-import { parseConfig, parseJson, parseManifest } from '../image/manifest.js';
+import { parseConfigFor, parseJson, parseManifest } from '../image/manifest.js';
 import { OCI_CONFIG, OCI_MANIFEST, isIndexType, isManifestType, layerMediaType } from '../image/media-types.js';
 import { parseDockerRef } from '../reference/index.js';
 import type { BlobStore, StagedBlob } from '../store/blobs.js';
+import type { LayerInfo } from '../store/layer-info.js';
 import type { Compression } from './compression.js';
 import { sniffCompression } from './compression.js';
 import type { StagedArchive } from './tar-staging.js';
@@ -34,6 +35,8 @@ export interface ArchiveImage {
 export interface ParsedArchive {
   images: ArchiveImage[];
   blobs: Map<Digest, StagedBlob>;
+  /** Each layer's uncompressed digest and size, as measured (none for zstd layers). */
+  layers: Map<Digest, LayerInfo>;
 }
 
 interface DockerManifestEntry {
@@ -55,12 +58,35 @@ async function headOf(path: string): Promise<Buffer> {
   }
 }
 
-async function uncompressedDigest(path: string, compression: Compression): Promise<Digest> {
+async function uncompressed(path: string, compression: Compression): Promise<LayerInfo> {
   const hasher = new DigestingStream();
   const stages = compression === 'gzip' ? [createReadStream(path), createGunzip(), hasher] : [createReadStream(path), hasher];
-  // @ts-expect-error pipeline's overloads do not take a spread of streams
-  await pipeline(...stages, async function* drain(src: AsyncIterable<Buffer>) { for await (const _ of src) { /* hash only */ } });
-  return hasher.digest();
+  try {
+    // @ts-expect-error pipeline's overloads do not take a spread of streams
+    await pipeline(...stages, async function* drain(src: AsyncIterable<Buffer>) { for await (const _ of src) { /* hash only */ } });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code?.startsWith('Z_')) throw new InvalidContentError(`invalid archive: a layer does not decompress: ${(err as Error).message}`);
+    throw err;
+  }
+  return { diffId: hasher.digest(), size: hasher.size };
+}
+
+/**
+ * Checks layer `i` (staged as `f`) against its diff_id, decompressing it if it is gzip; zstd
+ * cannot be checked (Node 20's zlib has no zstd) and gives nothing to record.
+ */
+async function checkLayer(f: StagedBlob, i: number, diffId: Digest, layers: Map<Digest, LayerInfo>): Promise<'gzip' | 'zstd' | 'none'> {
+  const compression = sniffCompression(await headOf(f.path));
+  if (compression !== 'gzip' && compression !== 'none' && compression !== 'zstd') {
+    throw new InvalidContentError(`invalid archive: layer ${i} is ${compression}-compressed, which images cannot carry`);
+  }
+  if (compression === 'zstd') return compression;
+  const known = layers.get(f.digest) ?? (await uncompressed(f.path, compression));
+  if (known.diffId !== diffId) {
+    throw new DigestMismatchError(`invalid archive: layer ${i} does not match its diff_id ${diffId} (content is ${known.diffId})`);
+  }
+  layers.set(f.digest, known);
+  return compression;
 }
 
 /** Names from RepoTags / annotations as full references; invalid ones are an archive error. */
@@ -83,6 +109,7 @@ export async function readImageArchive(staged: StagedArchive, blobs: BlobStore):
     byDigest.set(f.digest, f);
   }
   const needed = new Map<Digest, StagedBlob>();
+  const layers = new Map<Digest, LayerInfo>();
   const need = (d: Descriptor, where: string): StagedBlob => {
     const f = byDigest.get(d.digest);
     if (!f) throw new InvalidContentError(`invalid archive: ${where} ${d.digest} is missing`);
@@ -90,18 +117,21 @@ export async function readImageArchive(staged: StagedArchive, blobs: BlobStore):
     needed.set(d.digest, f);
     return f;
   };
-  const walk = async (d: Descriptor, where: string): Promise<void> => {
+  /** Checks the manifest or index at `d` and everything it needs that the archive holds; returns its media type as its body decides. */
+  const walk = async (d: Descriptor, where: string): Promise<string> => {
     const f = need(d, where);
-    if (!isIndexType(d.mediaType) && !isManifestType(d.mediaType)) return;
+    if (!isIndexType(d.mediaType) && !isManifestType(d.mediaType)) return d.mediaType;
     const parsed = parseManifest(await readSmallBlob(f), d.mediaType);
     if (parsed.kind === 'index') {
       for (const c of parsed.index.manifests) {
         if (byDigest.has(c.digest)) await walk(c, 'index entry');
       }
-      return;
+      return parsed.mediaType;
     }
-    need(parsed.manifest.config, 'config');
-    parsed.manifest.layers.forEach((l, i) => need(l, `layer ${i}`));
+    const cfg = need(parsed.manifest.config, 'config');
+    const config = parseConfigFor(await readSmallBlob(cfg, 'config'), parsed.manifest);
+    for (const [i, l] of parsed.manifest.layers.entries()) await checkLayer(need(l, `layer ${i}`), i, config.rootfs.diff_ids[i]!, layers);
+    return parsed.mediaType;
   };
 
   const images: ArchiveImage[] = [];
@@ -119,7 +149,7 @@ export async function readImageArchive(staged: StagedArchive, blobs: BlobStore):
       }
       const cfgFile = staged.get(e.Config);
       if (!cfgFile) throw new InvalidContentError(`invalid archive: missing ${e.Config}`);
-      const config = parseConfig(await staged.readSmall(e.Config));
+      const configBytes = await staged.readSmall(e.Config);
       const layerFiles = e.Layers.map((p) => {
         const f = staged.get(p);
         if (!f) throw new InvalidContentError(`invalid archive: missing layer ${p}`);
@@ -130,21 +160,22 @@ export async function readImageArchive(staged: StagedArchive, blobs: BlobStore):
         && m.manifest.layers.length === layerFiles.length
         && m.manifest.layers.every((l, j) => l.digest === layerFiles[j]!.digest));
       if (existing) {
-        await walk(existing.descriptor, 'manifest');
-        images.push({ root: existing.descriptor, names });
+        const mediaType = await walk(existing.descriptor, 'manifest');
+        images.push({ root: { ...existing.descriptor, mediaType }, names });
         continue;
       }
-      const root = await synthesize(config, cfgFile, layerFiles, blobs, needed);
+      const config = parseConfigFor(configBytes, { layers: layerFiles });
+      const root = await synthesize(config, cfgFile, layerFiles, blobs, needed, layers);
       images.push({ root, names });
     }
   } else if (ociIndex) {
     if (!Array.isArray(ociIndex.manifests)) throw new InvalidContentError('invalid archive: index.json has no manifests');
     for (const d of ociIndex.manifests) {
-      await walk(d, 'manifest');
+      const mediaType = await walk(d, 'manifest');
       const full = d.annotations?.[CONTAINERD_NAME_ANNOTATION];
       const ref = d.annotations?.[REF_NAME_ANNOTATION];
       const names = full ? [fullName(full, 'index.json')] : ref && /[/:]/.test(ref) ? [fullName(ref, 'index.json')] : [];
-      const root = bareDescriptor(d);
+      const root = { ...bareDescriptor(d), mediaType };
       const prev = images.find((im) => im.root.digest === root.digest);
       if (prev) prev.names.push(...names.filter((n) => !prev.names.includes(n)));
       else images.push({ root, names });
@@ -152,11 +183,11 @@ export async function readImageArchive(staged: StagedArchive, blobs: BlobStore):
   } else {
     throw new InvalidContentError('invalid archive: no manifest.json or index.json: not a docker-archive or OCI archive');
   }
-  return { images, blobs: needed };
+  return { images, blobs: needed, layers };
 }
 
-async function readSmallBlob(f: StagedBlob): Promise<Buffer> {
-  if (f.size > 32 * 1024 * 1024) throw new InvalidContentError(`invalid archive: manifest ${f.digest} is too large`);
+async function readSmallBlob(f: StagedBlob, what = 'manifest'): Promise<Buffer> {
+  if (f.size > 32 * 1024 * 1024) throw new InvalidContentError(`invalid archive: ${what} ${f.digest} is too large`);
   return readFile(f.path);
 }
 
@@ -185,23 +216,12 @@ async function synthesize(
   layerFiles: StagedBlob[],
   blobs: BlobStore,
   needed: Map<Digest, StagedBlob>,
+  infos: Map<Digest, LayerInfo>,
 ): Promise<Descriptor> {
-  if (config.rootfs.diff_ids.length !== layerFiles.length) {
-    throw new InvalidContentError(`invalid archive: config lists ${config.rootfs.diff_ids.length} layers, manifest.json ${layerFiles.length}`);
-  }
   const layers: Descriptor[] = [];
   for (const [i, f] of layerFiles.entries()) {
-    const compression = sniffCompression(await headOf(f.path));
-    if (compression !== 'gzip' && compression !== 'none' && compression !== 'zstd') {
-      throw new InvalidContentError(`invalid archive: layer ${i} is ${compression}-compressed, which images cannot carry`);
-    }
-    if (compression !== 'zstd') {
-      const diffId = await uncompressedDigest(f.path, compression);
-      if (diffId !== config.rootfs.diff_ids[i]) {
-        throw new DigestMismatchError(`invalid archive: layer ${i} does not match its diff_id ${config.rootfs.diff_ids[i]} (content is ${diffId})`);
-      }
-    }
-    layers.push({ mediaType: layerMediaType(compression === 'zstd' ? 'zstd' : compression, false), digest: f.digest, size: f.size });
+    const compression = await checkLayer(f, i, config.rootfs.diff_ids[i]!, infos);
+    layers.push({ mediaType: layerMediaType(compression, false), digest: f.digest, size: f.size });
     needed.set(f.digest, f);
   }
   needed.set(cfgFile.digest, cfgFile);

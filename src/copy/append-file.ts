@@ -17,14 +17,18 @@ export class AppendFile extends Writable {
   /** Bytes appended so far (what the file holds beyond where it started). */
   bytesWritten = 0;
   private fd: number | undefined;
+  /** Whether this stream opened the file (and so closes it). */
+  private readonly owned: boolean;
 
-  constructor(private readonly path: string) {
+  /** `target`: a path to open for appending, or a descriptor opened for appending (left open). */
+  constructor(private readonly target: string | number) {
     super({ highWaterMark: 0 });
+    this.owned = typeof target === 'string';
   }
 
   override _construct(cb: (err?: Error | null) => void): void {
     try {
-      this.fd = openSync(this.path, 'a');
+      this.fd = typeof this.target === 'number' ? this.target : openSync(this.target, 'a');
       cb();
     } catch (err) {
       cb(err as Error);
@@ -42,14 +46,14 @@ export class AppendFile extends Writable {
   }
 
   override _destroy(err: Error | null, cb: (err?: Error | null) => void): void {
-    if (this.fd !== undefined) {
+    if (this.fd !== undefined && this.owned) {
       try {
         closeSync(this.fd);
       } catch {
         // Already closed: nothing to release.
       }
-      this.fd = undefined;
     }
+    this.fd = undefined;
     cb(err);
   }
 }

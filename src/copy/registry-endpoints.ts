@@ -7,6 +7,7 @@
 import type { Readable } from 'node:stream';
 import { InvalidContentError } from '../errors.js';
 import type { Descriptor } from '../image/descriptor.js';
+import { shortId } from '../image/digest.js';
 import type { BlobOutcome, ImageSink, ImageSource } from '../image/endpoint.js';
 import type { RegistryClient } from '../registry/client.js';
 import { uploadBlob } from '../registry/upload.js';
@@ -89,6 +90,7 @@ export class RegistrySink implements ImageSink {
       save: (s) => opts.sidecars.saveSession(reg.domain, repo, d.digest, s && { location: s.location, offset: s.offset, ...(s.minChunk ? { minChunk: s.minChunk } : {}) }),
       onProgress: progress,
       onRetry: (e) => opts.onEvent?.({ type: 'retry', attempt: e.attempt, delayMs: e.delayMs, reason: e.reason }),
+      onRestart: (reason) => opts.onEvent?.({ type: 'message', text: `${shortId(d.digest)}: ${reason}` }),
       signal: opts.signal,
       ...(opts.stopping ? { stopping: opts.stopping } : {}),
     });

@@ -3,25 +3,27 @@
  * As a sink it downloads into resumable partial files, verifies every blob, and only at
  * `commit` moves them into `blobs/` and writes the names, under the store lock.
  */
-import { createReadStream } from 'node:fs';
+import { closeSync, createReadStream, existsSync, fstatSync, ftruncateSync, openSync, readFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { DigestMismatchError } from '../errors.js';
+import { DigestMismatchError, InvalidContentError } from '../errors.js';
 import type { Descriptor } from '../image/descriptor.js';
 import type { Digest } from '../image/digest.js';
 import { digestOf } from '../image/digest.js';
-import type { BlobOutcome, ImageSink, ImageSource } from '../image/endpoint.js';
+import type { BlobInfo, BlobOutcome, ImageSink, ImageSource } from '../image/endpoint.js';
 import type { StagedBlob } from '../store/blobs.js';
+import { diskError } from '../store/blobs.js';
 import { setName } from '../store/index-file.js';
+import type { LayerInfo } from '../store/layer-info.js';
+import { LayerInfoStore } from '../store/layer-info.js';
 import type { BlobSource } from '../store/sidecars.js';
 import { Sidecars } from '../store/sidecars.js';
 import type { Store } from '../store/store.js';
-import { describeNetworkError, isNetworkFailure } from '../transport/errors.js';
-import { DEFAULT_RETRY, backoffMs } from '../transport/retry.js';
+import { DEFAULT_RETRY, Retrier } from '../transport/retry.js';
 import { AppendFile } from './append-file.js';
 import type { CopyListener } from './events.js';
+import type { DiffResult, FileHash } from './file-hash.js';
 import { hashFile } from './file-hash.js';
 
 /** Bytes per read of a blob being sent (see {@link StoreSource.open}). */
@@ -61,52 +63,105 @@ export interface StoreSinkOptions {
   origin?: BlobSource | undefined;
 }
 
-const MAX_FAILURES = 6;
-
 /** The store as a place to pull images into. */
 export class StoreSink implements ImageSink {
   private readonly staged = new Map<Digest, StagedBlob>();
   private readonly sidecars: Sidecars;
   private readonly seen: Digest[] = [];
+  private readonly layerInfo: LayerInfoStore;
+  /** Uncompressed digests and sizes measured for staged layers, recorded at commit. */
+  private readonly measured = new Map<Digest, LayerInfo>();
 
   constructor(private readonly store: Store, private readonly opts: StoreSinkOptions = {}) {
     this.sidecars = new Sidecars(store.layout);
+    this.layerInfo = new LayerInfoStore(store.layout);
   }
 
-  /** Downloads a blob into its partial file, resuming from what is there, and verifies it. */
-  async blob(d: Descriptor, source: ImageSource, progress: (done: number) => void): Promise<BlobOutcome> {
+  /** A config (or other small blob) the store holds or has staged, verified; undefined when it has neither. */
+  async readBlob(d: Descriptor): Promise<Buffer | undefined> {
+    const staged = this.staged.get(d.digest);
+    let bytes: Buffer | undefined;
+    try {
+      bytes = staged ? readFileSync(staged.path) : undefined;
+    } catch {
+      // Renamed into blobs/ by another pull's commit: read from there.
+    }
+    if (!bytes && (await this.store.blobs.has(d.digest))) bytes = await this.store.blobs.read(d.digest).catch(() => undefined);
+    if (!bytes) return undefined;
+    // A blob damaged on disk is not used: the source's copy is read instead.
+    return bytes.length === d.size && digestOf(bytes) === d.digest ? bytes : undefined;
+  }
+
+  /**
+   * Downloads a blob into its partial file, resuming from what is there, and verifies it; a layer
+   * also against its diff_id (`info.diffId`) while it streams in.
+   */
+  async blob(d: Descriptor, source: ImageSource, progress: (done: number) => void, info: BlobInfo = { layer: false }): Promise<BlobOutcome> {
     this.seen.push(d.digest);
-    if (this.staged.has(d.digest) || (await this.store.blobs.has(d.digest))) return { kind: 'exists' };
+    if (this.staged.has(d.digest) || (await this.store.blobs.has(d.digest))) return this.existing(d, info);
     // Another pull into this store appending to the same partial file would interleave bytes: the
     // file would no longer be what either process hashed. The second waits, then finds the blob
     // in the store, or the partial file complete (verified again below).
     return this.sidecars.claimPartial(d.digest, this.opts.signal, async (waited) => {
-      if (waited && (this.staged.has(d.digest) || (await this.store.blobs.has(d.digest)))) return { kind: 'exists' };
+      if (waited && (this.staged.has(d.digest) || (await this.store.blobs.has(d.digest)))) return this.existing(d, info);
       try {
-        return await this.download(d, source, progress);
+        return await this.download(d, source, progress, info);
       } catch (err) {
-        // The other pull committed the blob (moving its partial file into blobs/) while this one
-        // was reading that file.
-        if (waited && (await this.store.blobs.has(d.digest))) return { kind: 'exists' };
-        throw err;
+        // Another pull committed the blob meanwhile (whether or not this one waited for its claim:
+        // its claim ends when its download does, its commit comes later). A verification failure
+        // stands: the blob in the store may be right, this image's config is not.
+        if (!(err instanceof DigestMismatchError || err instanceof InvalidContentError) && (await this.store.blobs.has(d.digest))) return this.existing(d, info);
+        // A full disk is one line naming the store (`image prune` frees what failed pulls left).
+        throw diskError(err, this.store.root);
       }
     });
   }
 
+  /** A blob the store has (or this pull staged): checked against the diff_id expected, when the store measured one. */
+  private existing(d: Descriptor, info: BlobInfo): BlobOutcome {
+    const known = info.diffId === undefined ? undefined : (this.measured.get(d.digest) ?? this.layerInfo.get(d.digest));
+    if (known && info.diffId !== undefined && known.diffId !== info.diffId) throw diffMismatch(d.digest, known.diffId, info.diffId);
+    return { kind: 'exists' };
+  }
+
   /** Downloads into the claimed partial file, resuming from what is there, and verifies it. */
-  private async download(d: Descriptor, source: ImageSource, progress: (done: number) => void): Promise<BlobOutcome> {
+  private async download(d: Descriptor, source: ImageSource, progress: (done: number) => void, info: BlobInfo): Promise<BlobOutcome> {
     const { path } = await this.sidecars.partial(d.digest);
-    let failures = 0;
+    // No partial file: another pull of this store may have just committed the blob (checked
+    // after looking at the partial file, which that commit moves).
+    if (!existsSync(path) && (await this.store.blobs.has(d.digest))) return this.existing(d, info);
+    // Opened once, under the claim: every read (the hash) and write of this download goes through
+    // this descriptor, never the path again. Another pull of this store may have staged this blob
+    // complete in this very file (its claim ended with its download; its commit comes later) and
+    // rename it into blobs/ while this one verifies it: a hash that opened the path after that
+    // failed with ENOENT (issue 12, item 5). The descriptor reads the same bytes whatever the name.
+    const fd = openSync(path, 'a+');
+    const hashes: FileHash[] = [];
+    try {
+      return await this.downloadInto(fd, path, hashes, d, source, progress, info);
+    } finally {
+      // The hashing worker reads through `fd`: it is closed once no hash of it runs any more.
+      await Promise.all(hashes.map((h) => h.settled));
+      closeSync(fd);
+    }
+  }
+
+  private async downloadInto(fd: number, path: string, hashes: FileHash[], d: Descriptor, source: ImageSource, progress: (done: number) => void, info: BlobInfo): Promise<BlobOutcome> {
+    // The one retry policy (transport/retry.ts): network errors and stalls, not local disk errors
+    // or a bad digest; statuses were retried by the transport already.
+    const retrier = new Retrier(DEFAULT_RETRY, {
+      context: { statuses: false },
+      signal: this.opts.signal,
+      onRetry: (e) => this.opts.onEvent?.({ type: 'retry', attempt: e.attempt, delayMs: e.delayMs, reason: e.reason }),
+    });
     for (;;) {
-      let { size: offset } = await this.sidecars.partial(d.digest);
-      // No partial file: another pull of this store may have just committed the blob (checked
-      // after looking at the partial file, which that commit moves).
-      if (offset === 0 && (await this.store.blobs.has(d.digest))) return { kind: 'exists' };
+      let offset = fstatSync(fd).size;
       if (offset > d.size) {
-        await this.sidecars.resetPartial(path);
+        ftruncateSync(fd, 0);
         offset = 0;
       }
-      const hash = await hashFile(path, offset, d.size);
+      const hash = await hashFile(fd, offset, d.size, { layer: info.layer });
+      hashes.push(hash);
       try {
         let done = offset;
         if (offset < d.size) {
@@ -115,10 +170,10 @@ export class StoreSink implements ImageSink {
             // The source ignored the Range request and sent the whole blob: start the file over.
             stream.destroy();
             hash.cancel();
-            await this.sidecars.resetPartial(path);
+            ftruncateSync(fd, 0);
             continue;
           }
-          const file = new AppendFile(path);
+          const file = new AppendFile(fd);
           const counter = new Transform({
             transform(chunk: Buffer, _e, cb) {
               hash.chunk(chunk);
@@ -132,21 +187,38 @@ export class StoreSink implements ImageSink {
           });
           await pipeline(stream, counter, file, { signal: this.opts.signal });
         }
-        const digest = done === d.size ? await hash.finish(done) : undefined;
-        if (digest !== d.digest) {
+        const result = done === d.size ? await hash.finish(done) : undefined;
+        if (result?.digest !== d.digest) {
           await rm(path, { force: true });
           throw new DigestMismatchError(`filesystem layer verification failed for digest ${d.digest}`);
         }
-        this.staged.set(d.digest, { digest, size: done, path });
+        const measured = await this.checkDiff(d, info, result.diff, path);
+        this.staged.set(d.digest, { digest: d.digest, size: done, path });
+        if (measured) this.measured.set(d.digest, measured);
         return { kind: 'transferred' };
       } catch (err) {
         hash.cancel();
-        if (this.opts.signal?.aborted || !isNetworkFailure(err) || err instanceof DigestMismatchError || ++failures > MAX_FAILURES) throw err;
-        const delayMs = backoffMs(DEFAULT_RETRY, failures);
-        this.opts.onEvent?.({ type: 'retry', attempt: failures, delayMs, reason: describeNetworkError(err) });
-        await sleep(delayMs, undefined, { signal: this.opts.signal });
+        await retrier.failed(err, d.digest);
       }
     }
+  }
+
+  /**
+   * Checks a downloaded layer's uncompressed side against the diff_id its config lists (docker
+   * refuses such a pull too); a mismatch or a stream that does not decompress removes the partial
+   * file. Returns what to record, or undefined when nothing could be measured (zstd, xz, bzip2).
+   */
+  private async checkDiff(d: Descriptor, info: BlobInfo, diff: DiffResult | undefined, path: string): Promise<LayerInfo | undefined> {
+    if (!info.layer || !diff) return undefined;
+    if ('error' in diff) {
+      await rm(path, { force: true });
+      throw new InvalidContentError(`invalid layer ${d.digest}: it does not decompress: ${diff.error}`);
+    }
+    if (info.diffId !== undefined && diff.diffId !== info.diffId) {
+      await rm(path, { force: true });
+      throw diffMismatch(d.digest, diff.diffId, info.diffId);
+    }
+    return diff;
   }
 
   /** Stages a manifest's exact bytes. */
@@ -168,7 +240,20 @@ export class StoreSink implements ImageSink {
       return this.staged.size > 0 || JSON.stringify(index.manifests) !== before;
     });
     if (this.opts.origin) for (const d of this.seen) await this.sidecars.addBlobSource(d, this.opts.origin).catch(() => undefined);
+    for (const [d, info] of this.measured) {
+      try {
+        this.layerInfo.set(d, info);
+      } catch {
+        // A hint only: without it the next reader measures the layer again.
+      }
+    }
+    this.measured.clear();
     this.staged.clear();
     return changed;
   }
+}
+
+/** docker's refusal of a layer whose uncompressed bytes are not what the image config lists. */
+function diffMismatch(blob: Digest, got: Digest, expected: Digest): DigestMismatchError {
+  return new DigestMismatchError(`layer diff_id mismatch for ${blob}: got ${got}, expected ${expected}`);
 }

@@ -4,6 +4,7 @@ import { readImageArchive } from '../archive/read-image-archive.js';
 import { stageTar } from '../archive/tar-staging.js';
 import type { Digest } from '../image/digest.js';
 import { entryName, setName } from '../store/index-file.js';
+import { LayerInfoStore } from '../store/layer-info.js';
 import type { Store } from '../store/store.js';
 import { familiarOf } from './names.js';
 
@@ -22,8 +23,8 @@ export async function load(store: Store, input: Readable): Promise<LoadEvent[]> 
   let parsed: Awaited<ReturnType<typeof readImageArchive>> | undefined;
   try {
     parsed = await readImageArchive(staged, store.blobs);
-    const { images, blobs } = parsed;
-    return await store.update(async (index) => {
+    const { images, blobs, layers } = parsed;
+    const events = await store.update(async (index) => {
       for (const b of blobs.values()) await store.blobs.commit(b);
       const events: LoadEvent[] = [];
       for (const img of images) {
@@ -44,6 +45,16 @@ export async function load(store: Store, input: Readable): Promise<LoadEvent[]> 
       }
       return events;
     });
+    // The layers' uncompressed digests and sizes, measured while checking them (a hint; see layer-info.ts).
+    const info = new LayerInfoStore(store.layout);
+    for (const [digest, l] of layers) {
+      try {
+        info.set(digest, l);
+      } catch {
+        // Without the record the next reader measures the layer again.
+      }
+    }
+    return events;
   } finally {
     await staged.discard();
     if (parsed) for (const b of parsed.blobs.values()) await store.blobs.discard(b);

@@ -4,8 +4,11 @@ import { DigestMismatchError } from '../errors.js';
 import type { Digest } from '../image/digest.js';
 import { digestOf, isDigest } from '../image/digest.js';
 import { DOCKER_MANIFEST, DOCKER_MANIFEST_LIST, OCI_INDEX, OCI_MANIFEST } from '../image/media-types.js';
+import { manifestMediaType } from '../image/manifest.js';
 import type { Body, HttpResponse, Transport } from '../transport/transport.js';
-import { schemeFor } from '../transport/scheme.js';
+import { NetworkError, lowLevelCode } from '../transport/errors.js';
+import { MANIFEST_LIMIT, TAG_LIST_LIMIT, readLimited } from '../transport/limits.js';
+import { isLoopbackHost, schemeFor } from '../transport/scheme.js';
 import { RegistryError, registryError } from './errors.js';
 
 /** The manifest types we ask for, most specific first. */
@@ -67,7 +70,17 @@ export class RegistryClient {
 
   /** `GET /v2/`: checks the registry speaks v2 and learns its auth challenge. */
   async ping(signal?: AbortSignal): Promise<void> {
-    const res = await this.transport.fetch({ method: 'GET', url: `${this.base}/v2/`, challengeOnly: true, signal });
+    const url = `${this.base}/v2/`;
+    // First contact: a refused connection or a DNS failure fails at once (transport/retry.ts).
+    const res = await this.transport.fetch({ method: 'GET', url, challengeOnly: true, firstContact: true, signal }).catch((err: unknown) => {
+      const u = new URL(url);
+      if (err instanceof NetworkError && lowLevelCode(err) === 'ECONNREFUSED' && isLoopbackHost(u.host)) {
+        // Nothing listens on a loopback port: most likely no registry was started there.
+        const port = u.port || (u.protocol === 'https:' ? '443' : '80');
+        throw new NetworkError(err.reason, url, { cause: err, hint: `is a registry running there? ts-docker run -d -p ${port}:5000 registry` });
+      }
+      throw err;
+    });
     await res.body.dump();
     if (res.status !== 200 && res.status !== 401) {
       throw new RegistryError(res.status, [], `${this.domain} does not look like a v2 registry (GET /v2/ answered ${res.status})`);
@@ -80,13 +93,16 @@ export class RegistryClient {
       method: 'GET', url: this.url(`${repo}/manifests/${ref}`), headers: { accept: MANIFEST_ACCEPT }, scope: this.scope(repo, false), signal,
     });
     if (res.status !== 200) throw await registryError(res, `manifest for ${this.domain}/${repo}:${ref}`);
-    const bytes = Buffer.from(await res.body.arrayBuffer());
+    // At most 4 MiB, refused from Content-Length before reading when it says more (limits.ts).
+    const bytes = await readLimited(res.body, MANIFEST_LIMIT, 'manifest', res.headers['content-length'], `${this.domain}/${repo}${isDigest(ref) ? '@' : ':'}${ref}`);
     const digest = digestOf(bytes);
     const expected = isDigest(ref) ? ref : res.headers['docker-content-digest'];
     if (expected && isDigest(expected) && expected !== digest) {
       throw new DigestMismatchError(`manifest verification failed for digest ${expected}: got ${digest}`);
     }
-    const mediaType = (res.headers['content-type'] ?? '').split(';')[0]!.trim();
+    // The body decides its media type; a Content-Type it contradicts is an error (a lying registry
+    // would otherwise make the store's descriptor wrong). Also validates the manifest.
+    const mediaType = manifestMediaType(bytes, res.headers['content-type']);
     return { bytes, mediaType, digest };
   }
 
@@ -213,8 +229,16 @@ export class RegistryClient {
     while (url) {
       const res: HttpResponse = await this.transport.fetch({ method: 'GET', url, scope: this.scope(repo, false), signal });
       if (res.status !== 200) throw await registryError(res, `tags of ${this.domain}/${repo}`);
-      const doc = (await res.body.json()) as { tags?: string[] | null };
-      out.push(...(doc.tags ?? []));
+      const text = (await readLimited(res.body, TAG_LIST_LIMIT, `tag list of ${this.domain}/${repo}`, res.headers['content-length'])).toString('utf8');
+      let doc: { tags?: unknown } | null;
+      try {
+        doc = JSON.parse(text) as { tags?: unknown } | null;
+      } catch {
+        // V8's message quotes the body: never shown.
+        throw new RegistryError(res.status, [], `tags of ${this.domain}/${repo}: the registry answered invalid JSON`);
+      }
+      const tags = doc?.tags;
+      if (Array.isArray(tags)) out.push(...tags.filter((t): t is string => typeof t === 'string'));
       const link = /<([^>]+)>\s*;\s*rel="?next"?/.exec(res.headers['link'] ?? '');
       url = link ? new URL(link[1]!, res.url).toString() : undefined;
     }
