@@ -2,6 +2,7 @@
 import type { Command } from 'commander';
 import { defaultRoot } from '../store/layout.js';
 import { Store } from '../store/store.js';
+import { errnoText } from '../text/errno.js';
 
 /** Global options after resolution. */
 export interface Globals {
@@ -27,20 +28,9 @@ export const BROKEN_PIPE_EXIT = 141;
 let guarded = false;
 let archiveOnStdout = false;
 
-/** Go's words for the errors a write to stdout meets (`write /dev/stdout: no space left on device`). */
-const WRITE_ERRORS: Record<string, string> = {
-  ENOSPC: 'no space left on device',
-  EPIPE: 'broken pipe',
-  EIO: 'input/output error',
-  EBADF: 'bad file descriptor',
-  EDQUOT: 'disk quota exceeded',
-  EFBIG: 'file too large',
-  ECONNRESET: 'connection reset by peer',
-};
-
 /** `write /dev/stdout: <why>`, the line a failed write to a standard stream is reported with. */
 export function stdioWriteError(stream: 'stdout' | 'stderr', err: NodeJS.ErrnoException): string {
-  return `write /dev/${stream}: ${(err.code && WRITE_ERRORS[err.code]) ?? err.message}`;
+  return `write /dev/${stream}: ${errnoText(err)}`;
 }
 
 /**

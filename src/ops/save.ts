@@ -10,6 +10,7 @@ import type { Descriptor } from '../image/descriptor.js';
 import { parseReference } from '../reference/index.js';
 import { reachableDescriptors } from '../store/gc.js';
 import type { Store } from '../store/store.js';
+import { errnoText } from '../text/errno.js';
 
 /**
  * Resolves `args` as docker does: a name saves that name; a repository without a tag saves
@@ -85,23 +86,6 @@ function writeError(err: unknown, file: string): unknown {
   const e = err as NodeJS.ErrnoException;
   if (typeof e?.code !== 'string' || !e.syscall || (err as { exitCode?: unknown }).exitCode !== undefined) return err;
   return new InvalidArgumentError(`failed to save image: ${e.syscall === 'open' ? 'open' : 'write'} ${file}: ${errnoText(e)}`);
-}
-
-/** Go's wording of the errors a write can meet. */
-export function errnoText(e: NodeJS.ErrnoException): string {
-  const words: Record<string, string> = {
-    ENOSPC: 'no space left on device',
-    EPIPE: 'broken pipe',
-    EIO: 'input/output error',
-    EBADF: 'bad file descriptor',
-    EDQUOT: 'disk quota exceeded',
-    EFBIG: 'file too large',
-    EACCES: 'permission denied',
-    EROFS: 'read-only file system',
-    ENOENT: 'no such file or directory',
-    ECONNRESET: 'connection reset by peer',
-  };
-  return (e.code && words[e.code]) ?? e.message;
 }
 
 /** What `stat` says a non-regular file is, in docker's words (`ValidateOutputPathFileMode`). */

@@ -13,6 +13,7 @@ import type { Digest } from '../image/digest.js';
 import { digestOf, isDigest, verifyContent } from '../image/digest.js';
 import type { StoreLayout } from './layout.js';
 import { sweepOnce } from './leftovers.js';
+import { DISK_FULL_CODES, errnoWords } from '../text/errno.js';
 
 /** A blob written to a temp file and verified, not yet visible in `blobs/`. */
 export interface StagedBlob {
@@ -28,21 +29,13 @@ export interface Expected {
   size?: number | undefined;
 }
 
-/** The store's own disk failing a write, in words (Go's errno texts); undefined for any other error. */
-const DISK_ERRORS: Record<string, string> = {
-  ENOSPC: 'no space left on device',
-  EDQUOT: 'disk quota exceeded',
-  EROFS: 'read-only file system',
-  EFBIG: 'file too large',
-};
-
 /**
  * A write into the store that the disk refused, as one line naming the store (a full disk:
  * `image prune` reclaims what failed commands left); other errors are returned as they are.
  */
 export function diskError(err: unknown, root: string): unknown {
   const e = err as NodeJS.ErrnoException;
-  const why = typeof e?.code === 'string' ? DISK_ERRORS[e.code] : undefined;
+  const why = DISK_FULL_CODES.has(String(e?.code)) ? errnoWords(e) : undefined;
   if (!why || !e.syscall || (err as { exitCode?: unknown }).exitCode !== undefined) return err;
   return new StoreError(`cannot write to the store at ${root}: ${why}`, { cause: err });
 }

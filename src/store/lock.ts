@@ -19,6 +19,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { StoreError } from '../errors.js';
 import type { OwnerRecord } from './process-id.js';
 import { describeProcess, formatRecord, ownRecord, parseRecord, recordState, writerGone } from './process-id.js';
+import { errnoText } from '../text/errno.js';
 
 export { processAlive } from './process-id.js';
 
@@ -180,7 +181,7 @@ export function lockHeld(path: string): boolean {
 
 function lockError(path: string, err: unknown): StoreError {
   const e = err as NodeJS.ErrnoException;
-  const why = e.code === 'ENOSPC' ? 'no space left on device' : e.code === 'EACCES' ? 'permission denied' : e.code === 'EROFS' ? 'read-only file system' : e.message;
+  const why = errnoText(e);
   return new StoreError(`cannot lock the store: ${path}: ${why}`, { cause: err });
 }
 
