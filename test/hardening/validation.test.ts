@@ -7,22 +7,11 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { fileEntry, packTar } from '../helpers/archive.js';
-import { expectOneLineError, makeRoot, makeSandbox, runCli, snapshotTree as snapshotAll } from '../helpers/cli.js';
+import { expectOneLineError, makeRoot, makeSandbox, runCli, snapshotStore as snapshotTree } from '../helpers/cli.js';
 import type { Handler, Hostile, TestImage } from '../helpers/hostile-registry.js';
 import { NASTY, hasRawControl, makeTestImage, sha256, startHostile, tarOf } from '../helpers/hostile-registry.js';
 import { show, tsd } from '../helpers/remote-cli.js';
 import { skopeoInspect } from '../helpers/skopeo.js';
-
-/**
- * The store byte for byte, except the claim files of partial downloads (`ingest/partial/<hex>.lock`
- * and the lock's `.owner` records, store/lock.ts): released claims may leave them for the next
- * process to sweep. The partial downloads themselves are compared.
- */
-async function snapshotTree(root: string): Promise<Map<string, string>> {
-  const all = await snapshotAll(root);
-  for (const k of [...all.keys()]) if (/^ingest\/partial\/[0-9a-f]{64}\.(lock|owner)$/.test(k)) all.delete(k);
-  return all;
-}
 
 let h: Hostile;
 beforeAll(async () => {

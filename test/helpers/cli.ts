@@ -185,6 +185,17 @@ export async function snapshotTree(dir: string): Promise<Map<string, string>> {
 }
 
 /**
+ * {@link snapshotTree} of a store, less the claim files of partial downloads
+ * (`ingest/partial/<hex>.lock` and their `.owner` records, store/lock.ts): released claims may
+ * leave them for the next process to sweep. The partial downloads themselves are compared.
+ */
+export async function snapshotStore(root: string): Promise<Map<string, string>> {
+  const all = await snapshotTree(root);
+  for (const k of [...all.keys()]) if (/^ingest\/partial\/[0-9a-f]{64}\.(lock|owner)$/.test(k)) all.delete(k);
+  return all;
+}
+
+/**
  * Runs a tool (skopeo, oci-image-tool, tar...) with output captured; never throws on a non-zero
  * exit. Its environment is ours plus `env`, without the variables named in `unset`.
  */
