@@ -10,7 +10,7 @@
  * the uncompressed bytes against them while the layer streams in.
  */
 import { Readable } from 'node:stream';
-import { DigestMismatchError, InvalidContentError, NotFoundError, TsDockerError } from '../errors.js';
+import { DigestMismatchError, InvalidContentError, NotFoundError } from '../errors.js';
 import type { Descriptor } from '../image/descriptor.js';
 import { bareDescriptor } from '../image/descriptor.js';
 import type { Digest } from '../image/digest.js';
@@ -21,6 +21,8 @@ import { parseConfigFor, parseManifest } from '../image/manifest.js';
 import type { Platform } from '../image/descriptor.js';
 import { formatPlatform, platformMatches } from '../image/platform.js';
 import type { CopyListener } from './events.js';
+import type { RetryPolicy } from '../transport/retry.js';
+import { DEFAULT_RETRY, withRetries } from '../transport/retry.js';
 import { limit } from './limit.js';
 
 /** How to copy. */
@@ -37,6 +39,8 @@ export interface CopyOptions {
   /** Tag to write the root under (push); by digest when absent. */
   tag?: string | undefined;
   onEvent?: CopyListener;
+  /** The retry policy of the transport in use (DEFAULT_RETRY when absent). */
+  retry?: RetryPolicy | undefined;
 }
 
 /** What was copied. */
@@ -83,7 +87,7 @@ export async function copyImage(source: ImageSource, sink: ImageSink, root: Desc
   }
 
   const run = limit(opts.concurrency);
-  const configs = await readConfigs(source, sink, manifests.map((m) => m.manifest), run);
+  const configs = await readConfigs(source, sink, manifests.map((m) => m.manifest), run, opts);
   const blobs = new Map<Digest, { d: Descriptor; info: BlobInfo }>();
   for (const { manifest } of manifests) {
     const config = parseConfigFor(configs.get(manifest.config.digest)!, manifest);
@@ -139,50 +143,37 @@ export async function copyImage(source: ImageSource, sink: ImageSink, root: Desc
  * The bytes of every config the manifests name, by digest, verified: what the sink already holds,
  * else read from the source (in memory: a config is small, and it is validated before it is moved).
  */
-async function readConfigs(source: ImageSource, sink: ImageSink, manifests: ImageManifest[], run: ReturnType<typeof limit>): Promise<Map<Digest, Buffer>> {
+async function readConfigs(source: ImageSource, sink: ImageSink, manifests: ImageManifest[], run: ReturnType<typeof limit>, opts: CopyOptions): Promise<Map<Digest, Buffer>> {
   const out = new Map<Digest, Buffer>();
   const wanted = new Map(manifests.map((m) => [m.config.digest, m.config]));
   await Promise.all([...wanted.values()].map((d) => run(async () => {
     if (d.size > MAX_CONFIG_BYTES) throw new InvalidContentError(`invalid image config ${d.digest}: ${d.size} bytes, more than ${MAX_CONFIG_BYTES}`);
-    out.set(d.digest, (await sink.readBlob?.(d)) ?? (await readSmall(source, d)));
+    out.set(d.digest, (await sink.readBlob?.(d)) ?? (await readSmall(source, d, opts.retry ?? DEFAULT_RETRY, opts.onEvent)));
   })));
   return out;
 }
 
-/** A small blob from a source into memory, checked against its descriptor; a dropped connection is tried again twice. */
-async function readSmall(source: ImageSource, d: Descriptor): Promise<Buffer> {
-  for (let attempt = 1; ; attempt++) {
+/**
+ * A small blob from a source into memory, checked against its descriptor; a dropped connection
+ * is tried again under the one retry policy (statuses were retried by the transport already).
+ */
+async function readSmall(source: ImageSource, d: Descriptor, policy: RetryPolicy, onEvent?: CopyListener): Promise<Buffer> {
+  const bytes = await withRetries(policy, d.digest, async () => {
     const chunks: Buffer[] = [];
     let size = 0;
-    try {
-      const { stream } = await source.blob(d, 0);
-      for await (const chunk of stream as AsyncIterable<Buffer>) {
-        size += chunk.length;
-        if (size > d.size) {
-          stream.destroy();
-          break;
-        }
-        chunks.push(chunk);
+    const { stream } = await source.blob(d, 0);
+    for await (const chunk of stream as AsyncIterable<Buffer>) {
+      size += chunk.length;
+      if (size > d.size) {
+        stream.destroy();
+        break;
       }
-    } catch (err) {
-      if (attempt < 3 && isDropped(err)) continue;
-      throw err;
+      chunks.push(chunk);
     }
-    const bytes = Buffer.concat(chunks);
-    if (size !== d.size || digestOf(bytes) !== d.digest) throw new DigestMismatchError(`filesystem layer verification failed for digest ${d.digest}`);
-    return bytes;
-  }
-}
-
-/** A connection that broke while a body was read (undici's and Node's socket errors). */
-function isDropped(err: unknown): boolean {
-  const code = (err as { code?: unknown } | null)?.code;
-  return typeof code === 'string' && /^(ECONNRESET|EPIPE|ETIMEDOUT|UND_ERR_SOCKET|UND_ERR_BODY_TIMEOUT|UND_ERR_ABORTED|ECONNREFUSED)$/.test(code);
-}
-
-/** A body that broke off (a reset mid-response): not one of our errors, not an abort. */
-function bodyCutShort(err: unknown): boolean {
-  return err instanceof Error && !(err instanceof TsDockerError) && err.name !== 'AbortError';
+    return Buffer.concat(chunks);
+  }, { context: { statuses: false }, onRetry: (e) => onEvent?.({ type: 'retry', attempt: e.attempt, delayMs: e.delayMs, reason: e.reason }) });
+  if (bytes.length !== d.size || digestOf(bytes) !== d.digest) throw new DigestMismatchError(`filesystem layer verification failed for digest ${d.digest}`);
+  return bytes;
 }
 
 /** The source, except that the configs already read are served from memory (with random access for chunked uploads). */

@@ -20,6 +20,7 @@ import { LayerInfoStore } from '../store/layer-info.js';
 import type { BlobSource } from '../store/sidecars.js';
 import { Sidecars } from '../store/sidecars.js';
 import type { Store } from '../store/store.js';
+import type { RetryPolicy } from '../transport/retry.js';
 import { DEFAULT_RETRY, Retrier } from '../transport/retry.js';
 import { AppendFile } from './append-file.js';
 import type { CopyListener } from './events.js';
@@ -61,6 +62,8 @@ export interface StoreSinkOptions {
   signal?: AbortSignal | undefined;
   /** Where the blobs come from, recorded for cross-repository mounts on later pushes. */
   origin?: BlobSource | undefined;
+  /** The retry policy of the transport in use (DEFAULT_RETRY when absent). */
+  retry?: RetryPolicy | undefined;
 }
 
 /** The store as a place to pull images into. */
@@ -149,7 +152,7 @@ export class StoreSink implements ImageSink {
   private async downloadInto(fd: number, path: string, hashes: FileHash[], d: Descriptor, source: ImageSource, progress: (done: number) => void, info: BlobInfo): Promise<BlobOutcome> {
     // The one retry policy (transport/retry.ts): network errors and stalls, not local disk errors
     // or a bad digest; statuses were retried by the transport already.
-    const retrier = new Retrier(DEFAULT_RETRY, {
+    const retrier = new Retrier(this.opts.retry ?? DEFAULT_RETRY, {
       context: { statuses: false },
       signal: this.opts.signal,
       onRetry: (e) => this.opts.onEvent?.({ type: 'retry', attempt: e.attempt, delayMs: e.delayMs, reason: e.reason }),

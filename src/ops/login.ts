@@ -54,7 +54,7 @@ export async function verifyLogin(target: LoginTarget, cred: Credentials, opts: 
   transport.auth.requestRefreshToken = cred.username !== undefined;
   const url = `${schemeFor(target.host, opts.insecure)}://${target.host}/v2/`;
   try {
-    const res = await transport.fetch({ method: 'GET', url, signal: opts.signal });
+    const res = await transport.fetch({ method: 'GET', url, firstContact: true, signal: opts.signal });
     await res.body.dump().catch(() => undefined);
     if (res.status === 200) {
       const refresh = transport.auth.refreshToken(target.host);

@@ -39,10 +39,10 @@ export async function pull(store: Store, transport: Transport, name: string, opt
       throw err;
     });
     const rootDesc = { mediaType: root.mediaType, digest: root.digest, size: root.bytes.length };
-    const sink = new StoreSink(store, { onEvent: emit, signal: opts.signal, origin: { domain: ref.domain, repo: ref.path } });
+    const sink = new StoreSink(store, { onEvent: emit, signal: opts.signal, origin: { domain: ref.domain, repo: ref.path }, retry: transport.retryPolicy });
     const source = new RegistrySource(reg, ref.path, opts.signal, new Map([[root.digest, root.bytes]]));
     const { target } = await copyImage(source, sink, rootDesc, {
-      platform: opts.platform ?? hostPlatform(), concurrency: opts.concurrency, action: 'Downloading', done: 'Pull complete', exists: 'Already exists', onEvent: emit,
+      platform: opts.platform ?? hostPlatform(), concurrency: opts.concurrency, action: 'Downloading', done: 'Pull complete', exists: 'Already exists', onEvent: emit, retry: transport.retryPolicy,
     });
     const changed = await sink.commit(target, [ref.full]);
     emit({ type: 'message', text: `Digest: ${root.digest}` });

@@ -6,6 +6,7 @@ import { copyImage } from '../copy/copy.js';
 import { NotFoundError } from '../errors.js';
 import { parseDockerRef, parseReference } from '../reference/index.js';
 import { RegistryClient } from '../registry/client.js';
+import { usable } from '../store/images.js';
 import { Sidecars } from '../store/sidecars.js';
 import type { Store } from '../store/store.js';
 import type { Transport } from '../transport/transport.js';
@@ -30,11 +31,12 @@ export async function push(store: Store, transport: Transport, name: string, opt
   const ref = opts.allTags ? parseReference(name) : parseDockerRef(name);
   if (opts.allTags && ref.tag) throw new NotFoundError(`tag can't be used with --all-tags/-a`);
   const index = await store.readIndex();
-  const records = await store.images(index);
+  // Damaged images too: pushing one is an error naming it, not "does not exist locally".
+  const records = await store.storedImages(index);
   const targets = records.flatMap((r) => r.names
     .map((n) => parseReference(n))
     .filter((n) => n.name === ref.name && (opts.allTags ? n.tag !== undefined : n.full === ref.full))
-    .map((n) => ({ record: r, tag: n.tag! })));
+    .map((n) => ({ record: usable(r, n.full), tag: n.tag! })));
   if (targets.length === 0) throw new NotFoundError(`An image does not exist locally with the tag: ${opts.allTags ? ref.familiarName : ref.familiar.replace(/:latest$/, '')}`);
   const emit = opts.onEvent ?? (() => undefined);
   emit({ type: 'message', text: `The push refers to repository [${ref.name}]` });

@@ -9,6 +9,7 @@ import { writeDockerArchive } from '../archive/write-docker-archive.js';
 import type { Descriptor } from '../image/descriptor.js';
 import { parseReference } from '../reference/index.js';
 import { reachableDescriptors } from '../store/gc.js';
+import { usable } from '../store/images.js';
 import type { Store } from '../store/store.js';
 import { errnoText } from '../text/errno.js';
 
@@ -18,9 +19,11 @@ import { errnoText } from '../text/errno.js';
  */
 export async function resolveSave(store: Store, args: string[]): Promise<SaveImage[]> {
   const index = await store.readIndex();
-  const records = await store.images(index);
+  // Damaged images too: a repository with one damaged tag is an error naming it, not a smaller archive.
+  const records = await store.storedImages(index);
   const out = new Map<string, SaveImage>();
-  const add = (r: (typeof records)[number], names: string[]): void => {
+  const add = (stored: (typeof records)[number], names: string[]): void => {
+    const r = usable(stored, names[0]);
     const img = out.get(r.descriptor.digest) ?? { root: r.descriptor, manifest: r.manifest, names: [] };
     for (const n of names) if (!img.names.includes(n)) img.names.push(n);
     out.set(r.descriptor.digest, img);

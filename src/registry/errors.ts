@@ -2,6 +2,7 @@
 import { TsDockerError } from '../errors.js';
 import { quoteUntrusted } from '../text/escape.js';
 import { BODY_LIMIT, readLimited } from '../transport/limits.js';
+import { retryAfterMs } from '../transport/retry.js';
 import type { HttpResponse } from '../transport/transport.js';
 import { statusText } from '../transport/transport.js';
 
@@ -14,6 +15,9 @@ export interface SpecError {
 
 /** A registry answered with an error: status, spec code (`DENIED`, `MANIFEST_UNKNOWN`...), message. */
 export class RegistryError extends TsDockerError {
+  /** The wait the registry asked for (Retry-After on a 429 or 503), in ms; read by the retry policy. */
+  retryAfterMs?: number | undefined;
+
   constructor(readonly status: number, readonly errors: SpecError[], message: string) {
     super(errors[0]?.code ?? `HTTP_${status}`, message);
   }
@@ -69,5 +73,7 @@ export async function registryError(res: HttpResponse, what: string): Promise<Re
   if (res.status === 413) {
     return new RegistryError(413, [], `${what}: 413 Request Entity Too Large: the registry or a proxy in front of it refused the request body; use a smaller --chunk-size`);
   }
-  return new RegistryError(res.status, errors, `${what}: ${words || `${res.status} ${statusText(res.status)}`.trim()}`);
+  const err = new RegistryError(res.status, errors, `${what}: ${words || `${res.status} ${statusText(res.status)}`.trim()}`);
+  err.retryAfterMs = retryAfterMs(res.headers['retry-after']);
+  return err;
 }

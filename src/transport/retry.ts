@@ -174,7 +174,9 @@ export class Retrier {
       throw err;
     }
     if (kind === 'timeout') this.timeouts++;
-    await this.wait(failureReason(err), url, undefined);
+    // A registry's error answer carries its Retry-After (RegistryError.retryAfterMs): honoured here too.
+    const after = (err as { retryAfterMs?: unknown }).retryAfterMs;
+    await this.wait(failureReason(err), url, typeof after === 'number' ? after : undefined);
   }
 
   /**

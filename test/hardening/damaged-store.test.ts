@@ -161,6 +161,22 @@ describe.each(DAMAGES)('a store with %s', (what, damage) => {
     expect((await readFile(out)).length).toBeGreaterThan(1024);
   });
 
+  it('save of a repository with one damaged tag and push of the damaged image fail naming it, never "does not exist"', async () => {
+    const reason = await damage();
+    // A second, sound tag of the same repository: `save apa000ex22` must not quietly leave the damaged one out.
+    expectExit(await runCli(['tag', 'good:1', 'apa000ex22:sound'], { root }), 0);
+    const before = await snapshotTree(root);
+    const out = join(await makeSandbox(), 'repo.tar');
+    const s = await runCli(['save', '-o', out, 'apa000ex22'], { root });
+    expectOneLineError(s, `image apa000ex22:latest is damaged: ${reason}`);
+    // Nothing is named at a registry before the image is read: no registry is needed for the refusal.
+    const p = await runCli(['push', 'apa000ex22'], { root });
+    expectOneLineError(p, `image apa000ex22:latest is damaged: ${reason}`);
+    expect(p.stderr).not.toContain('does not exist locally');
+    expectNoRaw(p);
+    expect(await snapshotTree(root)).toEqual(before);
+  });
+
   it('rmi NAME removes it and collects its blobs; the good image stays whole', async () => {
     const original = await listBlobs(root);
     await damage();

@@ -76,6 +76,21 @@ describe('fails at once at first contact', () => {
   });
 });
 
+describe('login fails at once at first contact', () => {
+  it('to a closed loopback port and to a name that does not resolve: one line each, exit 1, under 2 s', async () => {
+    const port = await closedPort();
+    const root = await makeRoot();
+    for (const host of [`127.0.0.1:${port}`, 'nosuch.invalid:5000']) {
+      const t0 = Date.now();
+      const r = await tsd(['login', '-u', 'u', '--password-stdin', host], { root, input: 'p\n', timeoutMs: 60_000 });
+      expectExitOneLine(r);
+      expect(r.stderr).toContain(host);
+      expect(r.stdout + r.stderr).not.toMatch(RETRYING);
+      expect((Date.now() - t0) / 1000, show(r)).toBeLessThan(2);
+    }
+  });
+});
+
 /** Exit 1 and one line on stderr, nothing raw. */
 function expectExitOneLine(r: Awaited<ReturnType<typeof tsd>>): void {
   expectOneLineError(r, 'Error: ');

@@ -12,6 +12,7 @@ import {
 import { watchStall } from '../../../src/transport/stall.js';
 import { Transport } from '../../../src/transport/transport.js';
 import { nextOffset } from '../../../src/registry/client.js';
+import { registryError } from '../../../src/registry/errors.js';
 import { parseSize, timeoutSettings } from '../../../src/config/settings.js';
 import { isLoopbackHost, schemeFor } from '../../../src/transport/scheme.js';
 
@@ -107,6 +108,24 @@ describe('the one retry policy', () => {
       throw sysErr('ENOSPC');
     })).rejects.toThrow(/ENOSPC/);
     expect(calls).toBe(1);
+  });
+
+  it('waits what a registry error answer asks for (Retry-After on a 503), in every loop', async () => {
+    const res = {
+      status: 503, url: 'http://h/v2/x/blobs/uploads/1', headers: { 'retry-after': '2', 'content-type': 'application/json' },
+      body: Readable.from([Buffer.from('{"errors":[{"code":"UNAVAILABLE","message":"busy"}]}')]),
+    };
+    const err = await registryError(res as unknown as Parameters<typeof registryError>[0], 'blob upload');
+    expect(err.retryAfterMs).toBe(2000);
+    const waits: number[] = [];
+    const r = new Retrier({ ...DEFAULT_RETRY, baseDelayMs: 1, maxDelayMs: 5 }, { onRetry: (e) => waits.push(e.delayMs) });
+    await r.failed(err, 'u');
+    // The policy's longest wait still bounds it (maxDelayMs 5 here).
+    expect(waits).toEqual([5]);
+    const free = new Retrier({ ...DEFAULT_RETRY, baseDelayMs: 1 }, { onRetry: (e) => waits.push(e.delayMs) });
+    const quick = Object.assign(err, { retryAfterMs: 30 });
+    await free.failed(quick, 'u');
+    expect(waits).toEqual([5, 30]);
   });
 });
 
