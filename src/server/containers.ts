@@ -135,6 +135,8 @@ export interface DetachedOptions {
   name?: string | undefined;
   autoRemove: boolean;
   serveArgs: string[];
+  /** `REGISTRY_*` settings that have no flag (upload purging), resolved by `run` from -e and the config file. */
+  env?: Record<string, string> | undefined;
 }
 
 /** Starts `registry serve` detached and waits until it listens; returns its state. */
@@ -158,8 +160,9 @@ export async function startDetached(o: DetachedOptions): Promise<ContainerState>
     detached: true,
     stdio: ['ignore', fd, fd],
     // As docker keeps the host's environment out of a container: REGISTRY_* settings reach the
-    // registry only as the flags `run` resolved from -e and the volumes (serveArgs).
-    env: Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('REGISTRY_'))),
+    // registry only as the flags `run` resolved from -e and the volumes (serveArgs), and the
+    // variables it resolved for settings without a flag (o.env).
+    env: { ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('REGISTRY_'))), ...o.env },
   });
   closeSync(fd);
   const pid = child.pid;

@@ -88,6 +88,10 @@ export function classifyFailure(failure: unknown, ctx: RetryContext = {}): Failu
   const code = lowLevelCode(failure);
   if (code && LOCAL_CODES.has(code)) return 'final';
   if (code && ctx.firstContact && FIRST_CONTACT_FINAL.has(code)) return 'final';
+  // llhttp's parse errors (HPE_INVALID_CONSTANT, HPE_INVALID_HEADER_TOKEN...): the server speaks
+  // something that is not HTTP (a TLS port asked in plain text, another protocol); asking again
+  // gets the same bytes. undici sets no code on some of them: its error's name tells.
+  if (code?.startsWith('HPE_') || isParserError(failure)) return 'final';
   if (failure instanceof NetworkError) return failure.timeout || (code !== undefined && TIMEOUT_CODES.has(code)) ? 'timeout' : 'transient';
   if (failure instanceof TsDockerError) {
     // A registry's answer as an error (RegistryError: registry/ sits above transport/, so it is
@@ -102,6 +106,16 @@ export function classifyFailure(failure: unknown, ctx: RetryContext = {}): Failu
   if (/other side closed|socket hang up|terminated/i.test(message)) return 'transient';
   // Anything else with a system error code (a local file), and programming errors: not the network.
   return 'final';
+}
+
+/** An undici HTTPParserError anywhere in the cause chain. */
+function isParserError(err: unknown): boolean {
+  let e: unknown = err;
+  for (let depth = 0; e && typeof e === 'object' && depth < 5; depth++) {
+    if ((e as { name?: unknown }).name === 'HTTPParserError') return true;
+    e = (e as { cause?: unknown }).cause;
+  }
+  return false;
 }
 
 /** True when `failure` is worth another attempt (see {@link classifyFailure}). */

@@ -76,6 +76,33 @@ describe('fails at once at first contact', () => {
   });
 });
 
+describe('a server that does not speak HTTP', () => {
+  it('pull from it fails at once: one line, exit 1, no retries, under 2 s', async () => {
+    const socks = new Set<import('node:net').Socket>();
+    const srv = createServer((sock) => {
+      socks.add(sock);
+      sock.on('error', () => undefined);
+      sock.end('SSH-2.0-OpenSSH_9.2\r\nnot http at all\r\n\r\n');
+    });
+    await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', resolve));
+    const port = (srv.address() as AddressInfo).port;
+    try {
+      const root = await makeRoot();
+      await importDir(root, 'kept', 'kept:1');
+      const before = await snapshotTree(root);
+      const { r, seconds } = await timed(['pull', `127.0.0.1:${port}/x:1`], root);
+      expectExitOneLine(r);
+      expect(r.stderr).toContain(`127.0.0.1:${port}`);
+      expect(r.stdout).not.toMatch(RETRYING);
+      expect(seconds, show(r)).toBeLessThan(2);
+      expect(await snapshotTree(root)).toEqual(before);
+    } finally {
+      for (const s of socks) s.destroy();
+      await new Promise<void>((resolve) => srv.close(() => resolve()));
+    }
+  });
+});
+
 describe('login fails at once at first contact', () => {
   it('to a closed loopback port and to a name that does not resolve: one line each, exit 1, under 2 s', async () => {
     const port = await closedPort();

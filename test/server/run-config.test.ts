@@ -83,6 +83,25 @@ describe('run -d registry configured as the registry image is', () => {
     expect(logs.stdout).not.toContain(PASSWORD);
   });
 
+  it('upload purging and the session cap from -e REGISTRY_STORAGE_MAINTENANCE_UPLOADPURGING_* reach the detached registry', async () => {
+    const port = await freePort();
+    const id = await runDetached([
+      '-p', `127.0.0.1:${port}:5000`, '-e', 'REGISTRY_STORAGE_MAINTENANCE_UPLOADPURGING_AGE=2h', '-e', 'REGISTRY_STORAGE_MAINTENANCE_UPLOADPURGING_INTERVAL=30m',
+      '-e', 'REGISTRY_STORAGE_MAINTENANCE_UPLOADPURGING_DRYRUN=true', '-e', 'REGISTRY_TSDOCKER_MAXUPLOADSPERCLIENT=1', 'registry',
+    ]);
+    let logs = '';
+    for (let i = 0; i < 50 && !logs.includes('upload purge:'); i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      logs = (await tsdOk(['logs', id], { config, root })).stdout;
+    }
+    expect(logs).toContain('upload purge: would purge 0 (dry run) of 0 upload sessions older than 2h0m0s; next run in 30m0s');
+    // The cap of 1: a second open session from this address is refused.
+    const post = (): Promise<Response> => fetch(`http://127.0.0.1:${port}/v2/capped/blobs/uploads/`, { method: 'POST' });
+    expect((await post()).status).toBe(202);
+    const second = await post();
+    expect(second.status).toBe(429);
+  });
+
   it('TLS: -v DIR:/certs -e REGISTRY_HTTP_ADDR=0.0.0.0:443 -e REGISTRY_HTTP_TLS_{CERTIFICATE,KEY} -p HOST:443; verified with the CA in certs.d', async () => {
     const port = await freePort();
     await runDetached([

@@ -73,6 +73,8 @@ interface ImageSettings {
   serveArgs: string[];
   /** The same as settings, for the foreground server. */
   settings: RegistrySettings;
+  /** Upload purging and the session cap, as the `REGISTRY_*` variables `registry serve` reads (the detached child). */
+  maintenanceEnv: Record<string, string>;
 }
 
 /**
@@ -109,14 +111,29 @@ export async function imageSettings(volumes: readonly Volume[], env: Record<stri
       throw new InvalidArgumentError(`${named('addr', 'REGISTRY_HTTP_ADDR', 'http.addr')}: ${(e as Error).message}`);
     }
   }
-  const settings: RegistrySettings = { htpasswd, realm: s.realm, tlsCert, tlsKey };
+  const maintenance = {
+    purgeEnabled: s.purgeEnabled, purgeAgeMs: s.purgeAgeMs, purgeIntervalMs: s.purgeIntervalMs, purgeDryRun: s.purgeDryRun, maxUploadsPerClient: s.maxUploadsPerClient,
+  };
+  const settings: RegistrySettings = { htpasswd, realm: s.realm, tlsCert, tlsKey, ...maintenance };
   const serveArgs = [
     ...(htpasswd ? ['--htpasswd', htpasswd] : []),
     ...(s.realm !== undefined ? ['--realm', s.realm] : []),
     ...(tlsCert ? ['--tls-cert', tlsCert] : []),
     ...(tlsKey ? ['--tls-key', tlsKey] : []),
   ];
-  return { containerPort, storage: hostPath(volumes, inContainer(s.root ?? IMAGE_STORAGE)), serveArgs, settings };
+  return { containerPort, storage: hostPath(volumes, inContainer(s.root ?? IMAGE_STORAGE)), serveArgs, settings, maintenanceEnv: maintenanceEnv(maintenance) };
+}
+
+/** Resolved maintenance settings as the variables `registry serve` reads (durations in ms, which Go's syntax takes). */
+function maintenanceEnv(m: Pick<RegistrySettings, 'purgeEnabled' | 'purgeAgeMs' | 'purgeIntervalMs' | 'purgeDryRun' | 'maxUploadsPerClient'>): Record<string, string> {
+  const purging = 'REGISTRY_STORAGE_MAINTENANCE_UPLOADPURGING_';
+  const env: Record<string, string> = {};
+  if (m.purgeEnabled !== undefined) env[`${purging}ENABLED`] = String(m.purgeEnabled);
+  if (m.purgeAgeMs !== undefined) env[`${purging}AGE`] = `${m.purgeAgeMs}ms`;
+  if (m.purgeIntervalMs !== undefined) env[`${purging}INTERVAL`] = `${m.purgeIntervalMs}ms`;
+  if (m.purgeDryRun !== undefined) env[`${purging}DRYRUN`] = String(m.purgeDryRun);
+  if (m.maxUploadsPerClient !== undefined) env['REGISTRY_TSDOCKER_MAXUPLOADSPERCLIENT'] = String(m.maxUploadsPerClient);
+  return env;
 }
 
 /** Runs `run`. */
@@ -140,7 +157,7 @@ export default async function run(cmd: Command, image: string, command: string[]
   }
   const bin = fileURLToPath(new URL('../../../bin/ts-docker.js', import.meta.url));
   const c = await startDetached({
-    storeRoot, bin, image, ...listen, publish: opts.publish?.[0], storage: conf.storage, name: opts.name, autoRemove: !!opts.rm, serveArgs: conf.serveArgs,
+    storeRoot, bin, image, ...listen, publish: opts.publish?.[0], storage: conf.storage, name: opts.name, autoRemove: !!opts.rm, serveArgs: conf.serveArgs, env: conf.maintenanceEnv,
   });
   out(`${c.id}\n`);
 }

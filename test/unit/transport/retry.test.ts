@@ -66,6 +66,8 @@ describe('the one retry policy', () => {
     expect(classifyFailure(new NetworkError('stalled: no data from h for 30 s', 'http://h/', { timeout: true }))).toBe('timeout');
     expect(classifyFailure(Object.assign(new Error('other side closed'), { code: 'UND_ERR_SOCKET' }))).toBe('transient');
     expect(classifyFailure(new Error('terminated'))).toBe('transient');
+    expect(classifyFailure(new NetworkError('x', 'http://h/', { cause: Object.assign(new Error('Expected HTTP/'), { code: 'HPE_INVALID_CONSTANT' }) }))).toBe('final');
+    expect(classifyFailure(new NetworkError('x', 'http://h/', { cause: Object.assign(new Error('Response does not match the HTTP/1.1 protocol'), { name: 'HTTPParserError' }) }))).toBe('final');
     for (const code of ['ENOSPC', 'EROFS', 'EACCES', 'EDQUOT', 'EPERM', 'EMFILE']) expect(classifyFailure(sysErr(code)), code).toBe('final');
     expect(classifyFailure(new DigestMismatchError('bad'))).toBe('final');
     expect(classifyFailure(new InvalidContentError('bad'))).toBe('final');
