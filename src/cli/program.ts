@@ -114,6 +114,17 @@ export function buildProgram(): Command {
     .option('--max-concurrent-downloads <n>', 'Blobs downloaded at once (default 3)')
     .action(lazy(() => import('./commands/pull.js')))).copyInheritedSettings(program));
 
+  program.addCommand(remoteFlags(new Command('copy')
+    .description('Copy an image between registries, the store and archives without pulling it (every platform, with its signatures and SBOMs)')
+    .argument('<SOURCE>', 'REGISTRY/REPO[:TAG|@DIGEST] or docker://..., store:NAME, oci:DIR[:REF], oci-archive:FILE[:REF], docker-archive:FILE[:REF]')
+    .argument('<DESTINATION>', 'the same forms (a registry destination names a tag)')
+    .option('--all', 'Copy every platform of a multi-platform image (the default, except into the store)')
+    .option('--platform <os/arch[/variant]>', 'Copy only this platform\'s manifest')
+    .option('--no-referrers', 'Leave out the manifests that refer to it (signatures, SBOMs, attestations)')
+    .option('--chunk-size <size>', 'Upload chunk size to a registry (as push)')
+    .option('--max-concurrent <n>', 'Blobs moved at once (default 4)')
+    .action(lazy(() => import('./commands/copy.js')))).copyInheritedSettings(program));
+
   program
     .command('login')
     .description('Log in to a registry (default: Docker Hub)')

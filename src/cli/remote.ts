@@ -6,9 +6,10 @@ import { CredentialStore } from '../config/credentials.js';
 import { certsDirs } from '../config/paths.js';
 import { loadSettings, parseSize, timeoutSettings } from '../config/settings.js';
 import { InterruptedError, InvalidArgumentError } from '../errors.js';
+import { retryingEvent } from '../image/progress.js';
 import { Transport } from '../transport/transport.js';
 import { globalsOf } from './context.js';
-import type { ProgressMode, Renderer } from './progress.js';
+import type { Direction, ProgressMode, Renderer } from './progress.js';
 import { createRenderer } from './progress.js';
 
 /** Options common to push and pull. */
@@ -45,14 +46,14 @@ function baselineWasmOnly(): void {
 }
 
 /** Sets up a remote command. `abortOnFirstSignal`: pulls stop at once (partial files are kept). */
-export async function remote(cmd: Command, opts: RemoteOptions, phase: string, abortOnFirstSignal: boolean): Promise<Remote> {
+export async function remote(cmd: Command, opts: RemoteOptions, dir: Direction, abortOnFirstSignal: boolean): Promise<Remote> {
   if (opts.progress && !MODES.includes(opts.progress)) throw new InvalidArgumentError(`invalid --progress "${opts.progress}": use plain, tty or json`);
   baselineWasmOnly();
   const settings = loadSettings(globalsOf(cmd).config);
   // TS_DOCKER_HEADERS_TIMEOUT / TS_DOCKER_STALL_TIMEOUT, else headersTimeout / stallTimeout in config.json (seconds).
   const timeouts = timeoutSettings(settings);
   const mode: ProgressMode | undefined = opts.quiet ? 'quiet' : opts.progress === 'auto' ? undefined : (opts.progress as ProgressMode | undefined);
-  const render = await createRenderer(mode, phase);
+  const render = await createRenderer(mode, dir);
   const ac = new AbortController();
   // Every request, stream pipeline and retry wait of every concurrent transfer listens on this
   // one signal (and removes its listener when done): with 11 or more transfers at once Node's
@@ -75,7 +76,7 @@ export async function remote(cmd: Command, opts: RemoteOptions, phase: string, a
     // Stored logins, docker's config.json and credential helpers; certs.d for TLS (config/, transport/tls.ts).
     credentials: new CredentialStore({ configDir }).provider(),
     certsDirs: certsDirs(configDir),
-    onRetry: (e) => render.event({ type: 'retry', attempt: e.attempt, delayMs: e.delayMs, reason: e.reason }),
+    onRetry: (e) => render.event(retryingEvent(e)),
     ...timeouts,
   });
   return {

@@ -1,14 +1,14 @@
 /** `pull`: download an image by tag or digest (or every tag) into the store, for one platform. */
 import { copyImage } from '../copy/copy.js';
-import type { CopyListener } from '../copy/events.js';
-import { RegistrySource } from '../copy/registry-endpoints.js';
-import { StoreSink } from '../copy/store-endpoints.js';
+import type { CopyListener } from '../image/progress.js';
 import { NotFoundError } from '../errors.js';
 import type { Platform } from '../image/descriptor.js';
 import { hostPlatform } from '../image/platform.js';
 import type { Reference } from '../reference/index.js';
 import { parseDockerRef, parseReference, withTag } from '../reference/index.js';
 import { RegistryClient } from '../registry/client.js';
+import { RegistrySource } from '../registry/endpoint.js';
+import { StoreDestination } from '../store/endpoint.js';
 import type { Store } from '../store/store.js';
 import type { Transport } from '../transport/transport.js';
 
@@ -33,20 +33,18 @@ export async function pull(store: Store, transport: Transport, name: string, opt
   const done: string[] = [];
   for (const ref of refs) {
     const label = ref.digest ?? ref.tag ?? 'latest';
-    emit({ type: 'message', text: `${opts.allTags ? ref.tag : label}: Pulling from ${ref.path}` });
+    emit({ type: 'pull-start', ref: opts.allTags ? ref.tag! : label, repository: ref.path });
     const root = await reg.getManifest(ref.path, label, opts.signal).catch((err: unknown) => {
       if ((err as { status?: number }).status === 404) throw new NotFoundError(`manifest for ${ref.familiar} not found: manifest unknown: manifest unknown`);
       throw err;
     });
     const rootDesc = { mediaType: root.mediaType, digest: root.digest, size: root.bytes.length };
-    const sink = new StoreSink(store, { onEvent: emit, signal: opts.signal, origin: { domain: ref.domain, repo: ref.path }, retry: transport.retryPolicy });
+    const dest = new StoreDestination(store, { onEvent: emit, signal: opts.signal, origin: { domain: ref.domain, repo: ref.path }, retry: transport.retryPolicy });
     const source = new RegistrySource(reg, ref.path, opts.signal, new Map([[root.digest, root.bytes]]));
-    const { target } = await copyImage(source, sink, rootDesc, {
-      platform: opts.platform ?? hostPlatform(), concurrency: opts.concurrency, action: 'Downloading', done: 'Pull complete', exists: 'Already exists', onEvent: emit, retry: transport.retryPolicy,
+    const { changed } = await copyImage(source, dest, { root: rootDesc, names: [ref.full] }, {
+      platform: opts.platform ?? hostPlatform(), concurrency: opts.concurrency, onEvent: emit, retry: transport.retryPolicy,
     });
-    const changed = await sink.commit(target, [ref.full]);
-    emit({ type: 'message', text: `Digest: ${root.digest}` });
-    emit({ type: 'message', text: `Status: ${changed ? 'Downloaded newer image' : 'Image is up to date'} for ${ref.familiar}` });
+    emit({ type: 'pulled', reference: ref.familiar, digest: root.digest, changed });
     done.push(ref.full);
   }
   return done;

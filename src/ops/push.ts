@@ -1,11 +1,11 @@
 /** `push`: upload an image (or every tag of a repository) to the registry its name names. */
-import { RegistrySink } from '../copy/registry-endpoints.js';
-import { StoreSource } from '../copy/store-endpoints.js';
-import type { CopyListener } from '../copy/events.js';
+import type { CopyListener } from '../image/progress.js';
 import { copyImage } from '../copy/copy.js';
 import { NotFoundError } from '../errors.js';
 import { parseDockerRef, parseReference } from '../reference/index.js';
 import { RegistryClient } from '../registry/client.js';
+import { RegistryDestination } from '../registry/endpoint.js';
+import { StoreSource } from '../store/endpoint.js';
 import { usable } from '../store/images.js';
 import { Sidecars } from '../store/sidecars.js';
 import type { Store } from '../store/store.js';
@@ -39,19 +39,17 @@ export async function push(store: Store, transport: Transport, name: string, opt
     .map((n) => ({ record: usable(r, n.full), tag: n.tag! })));
   if (targets.length === 0) throw new NotFoundError(`An image does not exist locally with the tag: ${opts.allTags ? ref.familiarName : ref.familiar.replace(/:latest$/, '')}`);
   const emit = opts.onEvent ?? (() => undefined);
-  emit({ type: 'message', text: `The push refers to repository [${ref.name}]` });
+  emit({ type: 'push-start', repository: ref.name });
   const reg = new RegistryClient(ref.domain, transport, opts.insecure);
   await reg.ping(opts.signal);
-  const sink = new RegistrySink(reg, ref.path, {
+  const dest = new RegistryDestination(reg, ref.path, {
     chunkSize: opts.chunkSize, growChunksTo: opts.growChunksTo, sidecars: new Sidecars(store.layout), onEvent: emit, signal: opts.signal, ...(opts.stopping ? { stopping: opts.stopping } : {}),
   });
   const pushed: { tag: string; digest: string; size: number }[] = [];
   for (const { record, tag } of targets.sort((a, b) => a.tag.localeCompare(b.tag))) {
-    await copyImage(new StoreSource(store), sink, record.descriptor, {
-      concurrency: opts.concurrency, action: 'Pushing', done: 'Pushed', exists: 'Layer already exists', tag, onEvent: emit,
-    });
+    await copyImage(new StoreSource(store), dest, { root: record.descriptor, names: [tag] }, { concurrency: opts.concurrency, onEvent: emit, retry: transport.retryPolicy });
     const out = { tag, digest: record.descriptor.digest, size: record.descriptor.size };
-    emit({ type: 'digest', ...out });
+    emit({ type: 'pushed', ...out });
     pushed.push(out);
   }
   return pushed;

@@ -35,6 +35,23 @@ export interface UploadSession {
   minChunk?: number;
 }
 
+/** What a manifest upload answered. */
+export interface PutManifestResult {
+  digest: Digest;
+  /** The `OCI-Subject` header, when the registry processed the manifest's `subject` (a well-formed digest only). */
+  subject?: Digest;
+}
+
+/** One page of a referrers API answer. */
+export interface ReferrersPage {
+  /** The body: an OCI image index, at most 4 MiB, not yet validated. */
+  bytes: Buffer;
+  /** The filters the registry applied (`OCI-Filters-Applied`, e.g. `artifactType`). */
+  filtersApplied: string[];
+  /** The next page's URL (a `Link: <...>; rel="next"` header), resolved. */
+  next?: string;
+}
+
 /** Parses a `Range: 0-N` header into the next offset (N+1). */
 export function nextOffset(range: string | undefined): number | undefined {
   const m = /^(?:bytes=)?0-(\d+)$/.exec(range?.trim() ?? '');
@@ -108,6 +125,11 @@ export class RegistryClient {
 
   /** Uploads a manifest with its exact bytes; returns the digest the registry reports. */
   async putManifest(repo: string, ref: string, bytes: Buffer, mediaType: string, signal?: AbortSignal): Promise<Digest> {
+    return (await this.putManifestResult(repo, ref, bytes, mediaType, signal)).digest;
+  }
+
+  /** {@link putManifest}, also telling the `OCI-Subject` header (set by registries with the referrers API). */
+  async putManifestResult(repo: string, ref: string, bytes: Buffer, mediaType: string, signal?: AbortSignal): Promise<PutManifestResult> {
     const res = await this.transport.fetch({
       method: 'PUT', url: this.url(`${repo}/manifests/${ref}`), headers: { 'content-type': mediaType }, body: bytes,
       scope: this.scope(repo, true), signal,
@@ -115,7 +137,29 @@ export class RegistryClient {
     if (res.status !== 201 && res.status !== 200 && res.status !== 202) throw await registryError(res, `manifest upload to ${this.domain}/${repo}:${ref}`);
     await res.body.dump();
     const d = res.headers['docker-content-digest'];
-    return d && isDigest(d) ? d : digestOf(bytes);
+    // Network text: kept only when it is a well-formed digest (never shown otherwise).
+    const subject = res.headers['oci-subject']?.trim();
+    return { digest: d && isDigest(d) ? d : digestOf(bytes), ...(subject && isDigest(subject) ? { subject } : {}) };
+  }
+
+  /**
+   * One page of `GET /v2/<repo>/referrers/<digest>` (`url`: a later page, from `next`); undefined
+   * on a 404, which says the registry has no referrers API (the spec forbids a 404 from one that has it).
+   */
+  async referrers(repo: string, digest: Digest, opts: { artifactType?: string; url?: string; signal?: AbortSignal } = {}): Promise<ReferrersPage | undefined> {
+    const query = opts.artifactType ? `?artifactType=${encodeURIComponent(opts.artifactType)}` : '';
+    const url = opts.url ?? this.url(`${repo}/referrers/${digest}${query}`);
+    const res = await this.transport.fetch({ method: 'GET', url, headers: { accept: OCI_INDEX }, scope: this.scope(repo, false), signal: opts.signal });
+    if (res.status === 404) {
+      // docker-registry 2.8 has no such route: 404 with a plain `404 page not found` body.
+      await res.body.dump();
+      return undefined;
+    }
+    if (res.status !== 200) throw await registryError(res, `referrers of ${this.domain}/${repo}@${digest}`);
+    const bytes = await readLimited(res.body, MANIFEST_LIMIT, 'referrers index', res.headers['content-length'], `${this.domain}/${repo}@${digest}`);
+    const link = /<([^>]+)>\s*;\s*rel="?next"?/.exec(res.headers['link'] ?? '');
+    const filters = (res.headers['oci-filters-applied'] ?? '').split(',').map((f) => f.trim()).filter(Boolean);
+    return { bytes, filtersApplied: filters, ...(link ? { next: new URL(link[1]!, res.url).toString() } : {}) };
   }
 
   /** `HEAD` a blob: its size when the repository has it, undefined when not. */

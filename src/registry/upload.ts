@@ -8,8 +8,10 @@ import type { Readable } from 'node:stream';
 import { Transform } from 'node:stream';
 import { InterruptedError } from '../errors.js';
 import type { Digest } from '../image/digest.js';
+import type { BlobReader } from '../image/endpoint.js';
 import type { RetryEvent } from '../transport/retry.js';
 import { Retrier } from '../transport/retry.js';
+import { ChunkReader } from './chunk-reader.js';
 import type { RegistryClient, UploadSession } from './client.js';
 import { RegistryError } from './errors.js';
 
@@ -18,8 +20,12 @@ export interface BlobUpload {
   repo: string;
   digest: Digest;
   size: number;
-  /** Opens the blob's bytes from `start` (inclusive) to `end` (exclusive). */
-  open(start: number, end: number): Readable;
+  /**
+   * Reads the blob from an offset (a Range GET from another registry, a file of the store). Called
+   * once for the whole upload while chunks follow each other, again only where the upload jumps
+   * (a resync, a 416, a resumed session, a chunk sent again); see {@link ChunkReader}.
+   */
+  read: BlobReader;
   /** Bytes per PATCH (at least the registry's OCI-Chunk-Min-Length). */
   chunkSize: number;
   /**
@@ -85,8 +91,18 @@ function sessionRejection(err: unknown): string | undefined {
   return code?.toLowerCase().replace(/_/g, ' ');
 }
 
-/** Uploads one blob; returns how many bytes were sent over the wire (resumed bytes excluded). */
+/** Uploads one blob, reading it from `u.read` chunk after chunk; the source is closed when it returns or throws. */
 export async function uploadBlob(reg: RegistryClient, u: BlobUpload): Promise<void> {
+  // One positioned source stream for every chunk: no temp file, and no socket or fd left open.
+  const reader = new ChunkReader(u.read, u.size, u.signal);
+  try {
+    await upload(reg, u, reader);
+  } finally {
+    reader.close();
+  }
+}
+
+async function upload(reg: RegistryClient, u: BlobUpload, reader: ChunkReader): Promise<void> {
   let session: UploadSession | undefined;
   if (u.resume) {
     session = await reg.uploadStatus(u.repo, u.resume.location, u.signal).catch(() => undefined);
@@ -122,7 +138,7 @@ export async function uploadBlob(reg: RegistryClient, u: BlobUpload): Promise<vo
         resumed = false;
         if (u.size <= Math.max(u.chunkSize, session.minChunk ?? 0)) {
           const s = session;
-          await reg.finishUpload(u.repo, s, u.digest, { make: () => counted(u.open(0, u.size), 0, u.onProgress), length: u.size }, u.signal);
+          await reg.finishUpload(u.repo, s, u.digest, { make: () => counted(reader.slice(0, u.size), 0, u.onProgress), length: u.size }, u.signal);
           await u.save(undefined);
           return;
         }
@@ -137,7 +153,7 @@ export async function uploadBlob(reg: RegistryClient, u: BlobUpload): Promise<vo
         const began = performance.now();
         let next: UploadSession | { status: 416 };
         try {
-          next = await reg.patch(u.repo, s, () => counted(u.open(start, start + len), start, u.onProgress), len, u.signal);
+          next = await reg.patch(u.repo, s, () => counted(reader.slice(start, start + len), start, u.onProgress), len, u.signal);
         } catch (err) {
           // A proxy's body limit (nginx client_max_body_size, a CDN's 100 MB) refused a chunk that
           // grew: the bytes never reached the registry, so the session is as it was. Go back to
@@ -183,7 +199,9 @@ export async function uploadBlob(reg: RegistryClient, u: BlobUpload): Promise<vo
     } catch (err) {
       if (err instanceof UploadInterrupted || u.signal?.aborted) throw err;
       // Network errors, timeouts, 5xx/429 (retry.ts): ask the registry where it got to, go on from there.
-      await retrier.failed(err, session?.location ?? reg.base);
+      // A body that failed because of its source is judged by the source's own error (the request
+      // reports a network error of its own): a reset source is retried, a short one is final.
+      await retrier.failed(reader.takeFailure() ?? err, session?.location ?? reg.base);
       await resync();
     }
   }

@@ -14,7 +14,7 @@ import type { RunResult } from '../helpers/cli.js';
 import { expectOneLineError, importDir, makeRoot, snapshotTree } from '../helpers/cli.js';
 import type { Hostile } from '../helpers/hostile-registry.js';
 import { hasRawControl, startHostile } from '../helpers/hostile-registry.js';
-import { startCli } from '../helpers/remote-cli.js';
+import { runMeasured } from '../helpers/remote-cli.js';
 import { TooLargeError, readLimited } from '../../src/transport/limits.js';
 
 const GiB = 1024 * 1024 * 1024;
@@ -46,20 +46,6 @@ function sendHuge(res: ServerResponse, status: number, headers: Record<string, s
   res.on('close', () => body.stream.destroy());
 }
 
-/** Runs the CLI, polling its peak RSS (VmHWM, kB) until it exits. */
-async function measured(args: string[], root: string): Promise<{ r: RunResult; peakKb: number }> {
-  const cli = await startCli(args, { root });
-  let peakKb = 0;
-  const poll = async (): Promise<void> => {
-    const m = /VmHWM:\s+(\d+) kB/.exec(await readFile(`/proc/${cli.pid}/status`, 'utf8').catch(() => ''));
-    if (m) peakKb = Math.max(peakKb, Number(m[1]));
-  };
-  const timer = setInterval(() => void poll(), 10);
-  const r = await cli.result;
-  clearInterval(timer);
-  return { r, peakKb };
-}
-
 let root: string | undefined;
 
 /** Runs `args` against a store holding one image; the clean failure with `text`; returns the peak RSS in kB. */
@@ -69,7 +55,7 @@ async function failsSmall(args: string[], text: string): Promise<number> {
     await importDir(root, 'kept', 'local/kept:1');
   }
   const before = await snapshotTree(root);
-  const { r, peakKb } = await measured(args, root);
+  const { r, peakKb } = await runMeasured(args, root);
   expect(hasRawControl(r.stdout + r.stderr)).toBe(false);
   expectOneLineError(r, text);
   expect(await snapshotTree(root)).toEqual(before);

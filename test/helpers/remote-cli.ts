@@ -4,7 +4,7 @@
  */
 import type { ChildProcess } from 'node:child_process';
 import { spawn } from 'node:child_process';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll } from 'vitest';
 import type { RunOptions, RunResult } from './cli.js';
@@ -146,3 +146,17 @@ export function show(r: RunResult): string {
 
 /** Matches docker's retry line. */
 export const RETRYING = /Retrying in \d+ seconds?: /;
+
+/** Runs the CLI in the background, polling its peak RSS (VmHWM, kB) from /proc until it exits. */
+export async function runMeasured(args: string[], root: string, env?: Record<string, string>): Promise<{ r: RunResult; peakKb: number }> {
+  const cli = await startCli(args, { root, ...(env ? { env } : {}) });
+  let peakKb = 0;
+  const poll = async (): Promise<void> => {
+    const m = /VmHWM:\s+(\d+) kB/.exec(await readFile(`/proc/${cli.pid}/status`, 'utf8').catch(() => ''));
+    if (m) peakKb = Math.max(peakKb, Number(m[1]));
+  };
+  const timer = setInterval(() => void poll(), 10);
+  const r = await cli.result;
+  clearInterval(timer);
+  return { r, peakKb };
+}

@@ -117,7 +117,7 @@ describe('push through a bad network', () => {
 });
 
 describe('pull through a bad network', () => {
-  // 8 MiB is hashed inline as it arrives, 24 MiB on the hashing worker thread (copy/file-hash.ts).
+  // 8 MiB is hashed inline as it arrives, 24 MiB on the hashing worker thread (store/file-hash.ts).
   for (const [mib, seed] of [[8, 7101], [24, 7111]] as const) {
     it(`a connection reset in the middle of a ${mib} MiB blob GET: retried, succeeds, well under 1.6 copies received`, async () => {
       const { img, viaProxy } = await imageInRegistry(`reset-get-${mib}`, seed, mib);

@@ -92,9 +92,12 @@ describe('push', () => {
     const events = lines(r.stdout).map((l) => JSON.parse(l) as Record<string, unknown>);
     for (const e of events) expect(typeof e['type']).toBe('string');
     const layers = await layersOf(root, FIXTURE_REF);
-    for (const l of layers) expect(events).toContainEqual(expect.objectContaining({ type: 'status', id: id12(l.digest), status: 'Pushed' }));
+    // Typed states, not docker's words: the CLI's plain and tty modes alone say "Pushed".
+    for (const l of layers) expect(events).toContainEqual(expect.objectContaining({ type: 'blob', id: id12(l.digest), digest: l.digest, state: 'done' }));
+    expect(events).toContainEqual(expect.objectContaining({ type: 'blob', state: 'transferring', current: expect.any(Number) as number, total: expect.any(Number) as number }));
+    expect(events[0]).toEqual({ type: 'push-start', repository: `${env.host}/jsonprogress` });
     const digest = await manifestDigestFromStore(root, FIXTURE_REF);
-    expect(events.at(-1)).toMatchObject({ type: 'digest', tag: '7', digest, size: expect.any(Number) as number });
+    expect(events.at(-1)).toMatchObject({ type: 'pushed', tag: '7', digest, size: expect.any(Number) as number });
   });
 
   it('a multi-layer image with --max-concurrent-uploads 2, and back with --max-concurrent-downloads 1', async () => {
@@ -124,7 +127,7 @@ describe('push', () => {
 
   it('pull of three 16 MiB layers one after another: each hashed on the worker thread as it arrives, all verified', async () => {
     // From 16 MiB on, a layer's SHA-256 is computed by a worker thread reading the partial file
-    // behind the writer (copy/file-hash.ts); one download at a time, each job reaches a worker
+    // behind the writer (store/file-hash.ts); one download at a time, each job reaches a worker
     // that is already running.
     const root = await makeRoot();
     const name = `${env.host}/big-layers:1`;

@@ -17,7 +17,7 @@ interface Opts extends RemoteOptions {
 export default async function run(cmd: Command, name: string, opts: Opts): Promise<void> {
   const store = await openStore(cmd);
   const platform = opts.platform ? parsePlatform(opts.platform) : undefined;
-  const r = await remote(cmd, opts, 'Resolving', true);
+  const r = await remote(cmd, opts, 'pull', true);
   const concurrency = positiveInt(opts.maxConcurrentDownloads ?? r.settings.maxConcurrentDownloads, 3, 'max concurrent downloads');
   const names = await r.run(() => pull(store, r.transport, name, {
     allTags: !!opts.allTags, platform, concurrency, insecure: r.insecure, onEvent: (e) => r.render.event(e), signal: r.signal,

@@ -23,7 +23,7 @@ interface Opts extends RemoteOptions {
 /** Runs `push`. */
 export default async function run(cmd: Command, name: string, opts: Opts): Promise<void> {
   const store = await openStore(cmd);
-  const r = await remote(cmd, opts, 'Preparing', false);
+  const r = await remote(cmd, opts, 'push', false);
   const chosen = opts.chunkSize ?? r.settings.chunkSize;
   // A size the user chose is every chunk's size; by default chunks start at 16 MiB and grow.
   const chunkSize = parseSize(chosen ?? DEFAULT_CHUNK_SIZE, 'chunk size');

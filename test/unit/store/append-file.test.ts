@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { describe, expect, it } from 'vitest';
-import { AppendFile } from '../../../src/copy/append-file.js';
+import { AppendFile } from '../../../src/store/append-file.js';
 import { makeSandbox } from '../../helpers/cli.js';
 
 describe('AppendFile', () => {

@@ -1,6 +1,6 @@
 /**
  * The local store as a copy endpoint. As a source it serves blobs from disk with random access.
- * As a sink it downloads into resumable partial files, verifies every blob, and only at
+ * As a destination it downloads into resumable partial files, verifies every blob, and only at
  * `commit` moves them into `blobs/` and writes the names, under the store lock.
  */
 import { closeSync, createReadStream, existsSync, fstatSync, ftruncateSync, openSync, readFileSync } from 'node:fs';
@@ -8,22 +8,23 @@ import { rm } from 'node:fs/promises';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { DigestMismatchError, InvalidContentError } from '../errors.js';
+import { retryingEvent } from '../image/progress.js';
 import type { Descriptor } from '../image/descriptor.js';
 import type { Digest } from '../image/digest.js';
 import { digestOf } from '../image/digest.js';
-import type { BlobInfo, BlobOutcome, ImageSink, ImageSource } from '../image/endpoint.js';
-import type { StagedBlob } from '../store/blobs.js';
-import { diskError } from '../store/blobs.js';
-import { setName } from '../store/index-file.js';
-import type { LayerInfo } from '../store/layer-info.js';
-import { LayerInfoStore } from '../store/layer-info.js';
-import type { BlobSource } from '../store/sidecars.js';
-import { Sidecars } from '../store/sidecars.js';
-import type { Store } from '../store/store.js';
+import type { BlobInfo, BlobRead, BlobReader, CopiedImage, ImageDestination, ImageSource } from '../image/endpoint.js';
+import type { StagedBlob } from './blobs.js';
+import { diskError } from './blobs.js';
+import { setName } from './index-file.js';
+import type { LayerInfo } from './layer-info.js';
+import { LayerInfoStore } from './layer-info.js';
+import type { BlobSource } from './sidecars.js';
+import { Sidecars } from './sidecars.js';
+import type { Store } from './store.js';
 import type { RetryPolicy } from '../transport/retry.js';
 import { DEFAULT_RETRY, Retrier } from '../transport/retry.js';
 import { AppendFile } from './append-file.js';
-import type { CopyListener } from './events.js';
+import type { CopyListener } from '../image/progress.js';
 import type { DiffResult, FileHash } from './file-hash.js';
 import { hashFile } from './file-hash.js';
 
@@ -42,7 +43,7 @@ export class StoreSource implements ImageSource {
   }
 
   /** A blob from `offset`. */
-  async blob(d: Descriptor, offset: number): Promise<{ stream: Readable; resumed: boolean }> {
+  async blob(d: Descriptor, offset: number): Promise<BlobRead> {
     return { stream: this.open(d, offset, d.size), resumed: true };
   }
 
@@ -56,8 +57,8 @@ export class StoreSource implements ImageSource {
   }
 }
 
-/** Options of the store sink. */
-export interface StoreSinkOptions {
+/** Options of the store destination. */
+export interface StoreDestinationOptions {
   onEvent?: CopyListener | undefined;
   signal?: AbortSignal | undefined;
   /** Where the blobs come from, recorded for cross-repository mounts on later pushes. */
@@ -66,8 +67,8 @@ export interface StoreSinkOptions {
   retry?: RetryPolicy | undefined;
 }
 
-/** The store as a place to pull images into. */
-export class StoreSink implements ImageSink {
+/** The store as a place to copy images into (pull, load, copy). */
+export class StoreDestination implements ImageDestination {
   private readonly staged = new Map<Digest, StagedBlob>();
   private readonly sidecars: Sidecars;
   private readonly seen: Digest[] = [];
@@ -75,7 +76,7 @@ export class StoreSink implements ImageSink {
   /** Uncompressed digests and sizes measured for staged layers, recorded at commit. */
   private readonly measured = new Map<Digest, LayerInfo>();
 
-  constructor(private readonly store: Store, private readonly opts: StoreSinkOptions = {}) {
+  constructor(private readonly store: Store, private readonly opts: StoreDestinationOptions = {}) {
     this.sidecars = new Sidecars(store.layout);
     this.layerInfo = new LayerInfoStore(store.layout);
   }
@@ -95,20 +96,26 @@ export class StoreSink implements ImageSink {
     return bytes.length === d.size && digestOf(bytes) === d.digest ? bytes : undefined;
   }
 
+  /** True when the store has the blob or this copy staged it (a layer also checked against the diff_id it measured). */
+  async has(d: Descriptor, info: BlobInfo): Promise<boolean> {
+    this.seen.push(d.digest);
+    if (!(this.staged.has(d.digest) || (await this.store.blobs.has(d.digest)))) return false;
+    this.existing(d, info);
+    return true;
+  }
+
   /**
    * Downloads a blob into its partial file, resuming from what is there, and verifies it; a layer
    * also against its diff_id (`info.diffId`) while it streams in.
    */
-  async blob(d: Descriptor, source: ImageSource, progress: (done: number) => void, info: BlobInfo = { layer: false }): Promise<BlobOutcome> {
-    this.seen.push(d.digest);
-    if (this.staged.has(d.digest) || (await this.store.blobs.has(d.digest))) return this.existing(d, info);
+  async put(d: Descriptor, read: BlobReader, progress: (done: number) => void, info: BlobInfo): Promise<'transferred' | 'exists'> {
     // Another pull into this store appending to the same partial file would interleave bytes: the
     // file would no longer be what either process hashed. The second waits, then finds the blob
     // in the store, or the partial file complete (verified again below).
     return this.sidecars.claimPartial(d.digest, this.opts.signal, async (waited) => {
       if (waited && (this.staged.has(d.digest) || (await this.store.blobs.has(d.digest)))) return this.existing(d, info);
       try {
-        return await this.download(d, source, progress, info);
+        return await this.download(d, read, progress, info);
       } catch (err) {
         // Another pull committed the blob meanwhile (whether or not this one waited for its claim:
         // its claim ends when its download does, its commit comes later). A verification failure
@@ -121,14 +128,14 @@ export class StoreSink implements ImageSink {
   }
 
   /** A blob the store has (or this pull staged): checked against the diff_id expected, when the store measured one. */
-  private existing(d: Descriptor, info: BlobInfo): BlobOutcome {
+  private existing(d: Descriptor, info: BlobInfo): 'exists' {
     const known = info.diffId === undefined ? undefined : (this.measured.get(d.digest) ?? this.layerInfo.get(d.digest));
     if (known && info.diffId !== undefined && known.diffId !== info.diffId) throw diffMismatch(d.digest, known.diffId, info.diffId);
-    return { kind: 'exists' };
+    return 'exists';
   }
 
   /** Downloads into the claimed partial file, resuming from what is there, and verifies it. */
-  private async download(d: Descriptor, source: ImageSource, progress: (done: number) => void, info: BlobInfo): Promise<BlobOutcome> {
+  private async download(d: Descriptor, read: BlobReader, progress: (done: number) => void, info: BlobInfo): Promise<'transferred' | 'exists'> {
     const { path } = await this.sidecars.partial(d.digest);
     // No partial file: another pull of this store may have just committed the blob (checked
     // after looking at the partial file, which that commit moves).
@@ -141,7 +148,7 @@ export class StoreSink implements ImageSink {
     const fd = openSync(path, 'a+');
     const hashes: FileHash[] = [];
     try {
-      return await this.downloadInto(fd, path, hashes, d, source, progress, info);
+      return await this.downloadInto(fd, path, hashes, d, read, progress, info);
     } finally {
       // The hashing worker reads through `fd`: it is closed once no hash of it runs any more.
       await Promise.all(hashes.map((h) => h.settled));
@@ -149,13 +156,13 @@ export class StoreSink implements ImageSink {
     }
   }
 
-  private async downloadInto(fd: number, path: string, hashes: FileHash[], d: Descriptor, source: ImageSource, progress: (done: number) => void, info: BlobInfo): Promise<BlobOutcome> {
+  private async downloadInto(fd: number, path: string, hashes: FileHash[], d: Descriptor, read: BlobReader, progress: (done: number) => void, info: BlobInfo): Promise<'transferred'> {
     // The one retry policy (transport/retry.ts): network errors and stalls, not local disk errors
     // or a bad digest; statuses were retried by the transport already.
     const retrier = new Retrier(this.opts.retry ?? DEFAULT_RETRY, {
       context: { statuses: false },
       signal: this.opts.signal,
-      onRetry: (e) => this.opts.onEvent?.({ type: 'retry', attempt: e.attempt, delayMs: e.delayMs, reason: e.reason }),
+      onRetry: (e) => this.opts.onEvent?.(retryingEvent(e)),
     });
     for (;;) {
       let offset = fstatSync(fd).size;
@@ -168,7 +175,7 @@ export class StoreSink implements ImageSink {
       try {
         let done = offset;
         if (offset < d.size) {
-          const { stream, resumed } = await source.blob(d, offset, this.opts.signal);
+          const { stream, resumed } = await read(offset, this.opts.signal);
           if (!resumed && offset > 0) {
             // The source ignored the Range request and sent the whole blob: start the file over.
             stream.destroy();
@@ -198,7 +205,7 @@ export class StoreSink implements ImageSink {
         const measured = await this.checkDiff(d, info, result.diff, path);
         this.staged.set(d.digest, { digest: d.digest, size: done, path });
         if (measured) this.measured.set(d.digest, measured);
-        return { kind: 'transferred' };
+        return 'transferred';
       } catch (err) {
         hash.cancel();
         await retrier.failed(err, d.digest);
@@ -224,22 +231,25 @@ export class StoreSink implements ImageSink {
     return diff;
   }
 
-  /** Stages a manifest's exact bytes. */
-  async manifest(d: Descriptor, bytes: Buffer): Promise<void> {
+  /** Stages a manifest's exact bytes (names are given at commit). */
+  async putManifest(d: Descriptor, bytes: Buffer): Promise<void> {
     if (this.staged.has(d.digest) || (await this.store.blobs.has(d.digest))) return;
     this.staged.set(d.digest, await this.store.blobs.stageBytes(bytes, { digest: d.digest, size: d.size }, 'manifest'));
   }
 
   /**
-   * Moves every staged blob into the store and points `names` at `target`, in one locked
-   * update. Returns true when a name changed or a blob was added (docker's "newer image").
+   * Moves every staged blob into the store and points each image's names (full references) at
+   * its target, in one locked update. Returns true when a name changed or a blob was added
+   * (docker's "newer image").
    */
-  async commit(target: Descriptor, names: string[]): Promise<boolean> {
+  async commit(images: CopiedImage[]): Promise<boolean> {
     const changed = await this.store.update(async (index) => {
       for (const b of this.staged.values()) await this.store.blobs.commit(b);
       const before = JSON.stringify(index.manifests);
-      for (const n of names) setName(index, n, target);
-      if (names.length === 0 && !index.manifests.some((m) => m.digest === target.digest)) index.manifests.push(target);
+      for (const { target, names } of images) {
+        for (const n of names) setName(index, n, target);
+        if (names.length === 0 && !index.manifests.some((m) => m.digest === target.digest)) index.manifests.push(target);
+      }
       return this.staged.size > 0 || JSON.stringify(index.manifests) !== before;
     });
     if (this.opts.origin) for (const d of this.seen) await this.sidecars.addBlobSource(d, this.opts.origin).catch(() => undefined);
