@@ -32,6 +32,11 @@ import { limit } from './limit.js';
 export interface CopyOptions {
   /** Only this platform of an index (its manifest becomes the image); every platform when absent. */
   platform?: Platform | undefined;
+  /**
+   * With `platform`: keep the index as the image, with only that platform's manifest and blobs
+   * copied (the store's multi-platform rule: docker 29's containerd store keeps them so).
+   */
+  keepIndex?: boolean | undefined;
   /** Blobs moved at once. */
   concurrency: number;
   onEvent?: CopyListener | undefined;
@@ -106,7 +111,7 @@ export async function copyImages(source: ImageSource, dest: ImageDestination, ro
       results.push({ root: r.root, target: r.root, names: r.names, transferred: 0, upToDate: true, changed: false });
       continue;
     }
-    const walk = await walkImage(source, r.root, opts.platform);
+    const walk = await walkImage(source, r.root, opts.platform, opts.keepIndex === true);
     const transferred = await moveBlobs(source, dest, walk.manifests, run, moved, opts);
     for (const m of walk.manifests) await dest.putManifest(m.d, m.bytes, walk.index ? [] : r.names);
     if (walk.index) await dest.putManifest(walk.index.d, walk.index.bytes, r.names);
@@ -122,7 +127,7 @@ export async function copyImages(source: ImageSource, dest: ImageDestination, ro
 }
 
 /** The manifests to copy for `root`: an index's children (or the one platform asked for), or the manifest itself. */
-async function walkImage(source: ImageSource, root: Descriptor, platform: Platform | undefined): Promise<{ manifests: Walked[]; index?: { d: Descriptor; bytes: Buffer }; target: Descriptor }> {
+async function walkImage(source: ImageSource, root: Descriptor, platform: Platform | undefined, keepIndex: boolean): Promise<{ manifests: Walked[]; index?: { d: Descriptor; bytes: Buffer }; target: Descriptor }> {
   const rootBytes = await source.manifest(root);
   // The root's type was decided when it was fetched (the body against the Content-Type); the
   // body decides again here, so a store descriptor written by an older version is corrected.
@@ -142,8 +147,9 @@ async function walkImage(source: ImageSource, root: Descriptor, platform: Platfo
     if (p.kind !== 'manifest') throw new InvalidContentError('nested indexes are not supported');
     manifests.push({ d: { ...bareDescriptor(c), mediaType: p.mediaType }, bytes, manifest: p.manifest });
   }
-  // One platform of an index: its manifest is the image (the index is not written).
-  if (platform) return { manifests, target: manifests[0]!.d };
+  // One platform of an index: its manifest is the image (the index is not written), unless the
+  // index is kept as the image with this one platform present.
+  if (platform && !keepIndex) return { manifests, target: manifests[0]!.d };
   return { manifests, index: { d: rootDesc, bytes: rootBytes }, target: rootDesc };
 }
 

@@ -133,6 +133,17 @@ describe('copyImage', () => {
       .rejects.toThrow('no matching manifest for linux/s390x in the manifest list entries');
   });
 
+  it('one platform with keepIndex: that platform\'s blobs and manifest, and the index as the image under the name', async () => {
+    const { mem, index, arm, amd } = twoPlatforms();
+    const dest = new MemoryDestination();
+    const r = await copyImage(new MemorySource(mem), dest, { root: index, names: ['v1'] }, { concurrency: 1, platform: { os: 'linux', architecture: 'arm64' }, keepIndex: true });
+    expect(r.target.digest).toBe(index.digest);
+    expect(dest.names.get('v1')).toBe(index.digest);
+    expect(dest.mem.blobs.has(arm.layers[1]!.digest)).toBe(true);
+    expect(dest.mem.blobs.has(amd.layers[1]!.digest)).toBe(false);
+    expect(dest.mem.blobs.has(amd.manifest.digest)).toBe(false);
+  });
+
   it('skips what the destination has and mounts what it can mount: exists and mounted states, no put', async () => {
     const { mem, amd } = twoPlatforms();
     const dest = new MemoryDestination();
