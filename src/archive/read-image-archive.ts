@@ -10,17 +10,18 @@ import { createGunzip } from 'node:zlib';
 import { DigestMismatchError, InvalidContentError } from '../errors.js';
 import type { ImageConfig } from '../image/config.js';
 import type { Descriptor } from '../image/descriptor.js';
-import { CONTAINERD_NAME_ANNOTATION, REF_NAME_ANNOTATION, bareDescriptor } from '../image/descriptor.js';
+import { bareDescriptor } from '../image/descriptor.js';
 import type { Digest } from '../image/digest.js';
 import { DigestingStream } from '../image/digest.js';
 import type { ImageManifest } from '../image/manifest.js';
 import { parseConfigFor, parseJson, parseManifest } from '../image/manifest.js';
-import { OCI_CONFIG, OCI_MANIFEST, isIndexType, isManifestType, layerMediaType } from '../image/media-types.js';
-import { parseDockerRef } from '../reference/index.js';
+import { isIndexType, isManifestType } from '../image/media-types.js';
 import type { BlobStore, StagedBlob } from '../store/blobs.js';
 import type { LayerInfo } from '../store/layer-info.js';
 import type { Compression } from './compression.js';
 import { sniffCompression } from './compression.js';
+import type { BareLayer } from './docker-manifest-json.js';
+import { archiveName, indexEntryNames, parseManifestJson, synthesizedManifest } from './docker-manifest-json.js';
 import type { StagedArchive } from './tar-staging.js';
 
 /** One image found in an archive. */
@@ -37,12 +38,6 @@ export interface ParsedArchive {
   blobs: Map<Digest, StagedBlob>;
   /** Each layer's uncompressed digest and size, as measured (none for zstd layers). */
   layers: Map<Digest, LayerInfo>;
-}
-
-interface DockerManifestEntry {
-  Config?: string;
-  RepoTags?: string[] | null;
-  Layers?: string[];
 }
 
 const BLOB_PATH = /^blobs\/sha256\/([a-f0-9]{64})$/;
@@ -89,15 +84,6 @@ async function checkLayer(f: StagedBlob, i: number, diffId: Digest, layers: Map<
   return compression;
 }
 
-/** Names from RepoTags / annotations as full references; invalid ones are an archive error. */
-function fullName(name: string, where: string): string {
-  try {
-    return parseDockerRef(name).full;
-  } catch (err) {
-    throw new InvalidContentError(`invalid archive: ${where} has an invalid name "${name}": ${(err as Error).message}`);
-  }
-}
-
 /** Reads, checks and collects what `staged` holds; throws before anything reaches the store. */
 export async function readImageArchive(staged: StagedArchive, blobs: BlobStore): Promise<ParsedArchive> {
   const byDigest = new Map<Digest, StagedBlob>();
@@ -140,13 +126,9 @@ export async function readImageArchive(staged: StagedArchive, blobs: BlobStore):
     : undefined;
 
   if (staged.has('manifest.json')) {
-    const entries = parseJson<DockerManifestEntry[]>(await staged.readSmall('manifest.json'), 'archive manifest.json');
-    if (!Array.isArray(entries) || entries.length === 0) throw new InvalidContentError('invalid archive: manifest.json lists no images');
+    const entries = parseManifestJson(await staged.readSmall('manifest.json'));
     const ociManifests = ociIndex ? await collectManifests(ociIndex.manifests ?? [], byDigest) : [];
-    for (const [i, e] of entries.entries()) {
-      if (typeof e.Config !== 'string' || !Array.isArray(e.Layers)) {
-        throw new InvalidContentError(`invalid archive: manifest.json entry ${i} has no Config or Layers`);
-      }
+    for (const e of entries) {
       const cfgFile = staged.get(e.Config);
       if (!cfgFile) throw new InvalidContentError(`invalid archive: missing ${e.Config}`);
       const configBytes = await staged.readSmall(e.Config);
@@ -155,7 +137,7 @@ export async function readImageArchive(staged: StagedArchive, blobs: BlobStore):
         if (!f) throw new InvalidContentError(`invalid archive: missing layer ${p}`);
         return f;
       });
-      const names = (e.RepoTags ?? []).map((t) => fullName(t, 'manifest.json'));
+      const names = e.RepoTags.map((t) => archiveName(t, 'manifest.json'));
       const existing = ociManifests.find((m) => m.manifest.config.digest === cfgFile.digest
         && m.manifest.layers.length === layerFiles.length
         && m.manifest.layers.every((l, j) => l.digest === layerFiles[j]!.digest));
@@ -172,9 +154,7 @@ export async function readImageArchive(staged: StagedArchive, blobs: BlobStore):
     if (!Array.isArray(ociIndex.manifests)) throw new InvalidContentError('invalid archive: index.json has no manifests');
     for (const d of ociIndex.manifests) {
       const mediaType = await walk(d, 'manifest');
-      const full = d.annotations?.[CONTAINERD_NAME_ANNOTATION];
-      const ref = d.annotations?.[REF_NAME_ANNOTATION];
-      const names = full ? [fullName(full, 'index.json')] : ref && /[/:]/.test(ref) ? [fullName(ref, 'index.json')] : [];
+      const names = indexEntryNames(d);
       const root = { ...bareDescriptor(d), mediaType };
       const prev = images.find((im) => im.root.digest === root.digest);
       if (prev) prev.names.push(...names.filter((n) => !prev.names.includes(n)));
@@ -218,21 +198,16 @@ async function synthesize(
   needed: Map<Digest, StagedBlob>,
   infos: Map<Digest, LayerInfo>,
 ): Promise<Descriptor> {
-  const layers: Descriptor[] = [];
+  const layers: BareLayer[] = [];
   for (const [i, f] of layerFiles.entries()) {
     const compression = await checkLayer(f, i, config.rootfs.diff_ids[i]!, infos);
-    layers.push({ mediaType: layerMediaType(compression, false), digest: f.digest, size: f.size });
+    layers.push({ digest: f.digest, size: f.size, compression });
     needed.set(f.digest, f);
   }
   needed.set(cfgFile.digest, cfgFile);
-  const manifest: ImageManifest = {
-    schemaVersion: 2,
-    mediaType: OCI_MANIFEST,
-    config: { mediaType: OCI_CONFIG, digest: cfgFile.digest, size: cfgFile.size },
-    layers,
-  };
+  const manifest = synthesizedManifest(cfgFile, layers, 'oci');
   const bytes = Buffer.from(JSON.stringify(manifest));
   const m = await blobs.stageBytes(bytes);
   needed.set(m.digest, m);
-  return { mediaType: OCI_MANIFEST, digest: m.digest, size: m.size };
+  return { mediaType: manifest.mediaType!, digest: m.digest, size: m.size };
 }

@@ -44,3 +44,16 @@ export function layerEntryName(raw: string): LayerName {
   const rel = n.replace(/^\/+/, '');
   return { name: rel === '.' ? '' : rel };
 }
+
+/** The entry at `name` in an archive's `files`, following its `links` (hard or symbolic, at most 16 hops); undefined when absent. */
+export function followLinks<T>(files: ReadonlyMap<string, T>, links: ReadonlyMap<string, string>, name: string): T | undefined {
+  let n = name;
+  for (let hops = 0; hops < 16; hops++) {
+    const f = files.get(n);
+    if (f) return f;
+    const t = links.get(n);
+    if (t === undefined) return undefined;
+    n = t;
+  }
+  return undefined;
+}

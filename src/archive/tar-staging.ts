@@ -10,7 +10,7 @@ import { extract } from 'tar-stream';
 import { InvalidContentError } from '../errors.js';
 import type { BlobStore, StagedBlob } from '../store/blobs.js';
 import { decompress, peekCompression } from './compression.js';
-import { resolveLink, safeEntryName } from './safe-path.js';
+import { followLinks, resolveLink, safeEntryName } from './safe-path.js';
 
 /** The files of an archive, staged: name -> verified temp file. */
 export class StagedArchive {
@@ -23,15 +23,7 @@ export class StagedArchive {
 
   /** The staged file at `name`, following links; undefined when absent. */
   get(name: string): StagedBlob | undefined {
-    let n = name;
-    for (let hops = 0; hops < 16; hops++) {
-      const f = this.files.get(n);
-      if (f) return f;
-      const t = this.links.get(n);
-      if (t === undefined) return undefined;
-      n = t;
-    }
-    return undefined;
+    return followLinks(this.files, this.links, name);
   }
 
   /** True when a file (or link to one) exists at `name`. */

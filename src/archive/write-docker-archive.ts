@@ -4,8 +4,6 @@
  * `skopeo docker-archive:` and OCI tools all read it. Streams blobs; memory stays flat.
  */
 import type { Readable, Writable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
-import { pack } from 'tar-stream';
 import type { Descriptor } from '../image/descriptor.js';
 import { CONTAINERD_NAME_ANNOTATION, REF_NAME_ANNOTATION, bareDescriptor } from '../image/descriptor.js';
 import type { Digest } from '../image/digest.js';
@@ -13,6 +11,8 @@ import { hexOf } from '../image/digest.js';
 import type { ImageManifest } from '../image/manifest.js';
 import { OCI_INDEX } from '../image/media-types.js';
 import { parseReference } from '../reference/index.js';
+import type { TarFileEntry } from './tar-blob-writer.js';
+import { TarBlobWriter } from './tar-blob-writer.js';
 
 /** One image to save: its root descriptor, the platform manifest, and the names to carry. */
 export interface SaveImage {
@@ -22,12 +22,27 @@ export interface SaveImage {
   names: string[];
 }
 
-/** Where blobs come from. */
+/** Where blobs come from (the store's blobs). */
 export interface BlobReader {
   open(d: Digest): Readable;
 }
 
-const MTIME = new Date(0);
+/**
+ * The one writer of the docker-archive format: blobs streamed in as they come (see
+ * {@link TarBlobWriter}), then `index.json`, `manifest.json`, `oci-layout` and `repositories`.
+ * Used by {@link writeDockerArchive} (`save`) and the docker-archive copy destination.
+ */
+export class DockerArchiveWriter extends TarBlobWriter {
+  /** Starts the archive on `out` (`blobs/` and `blobs/sha256/` first, as docker writes them). */
+  constructor(out: Writable) {
+    super(out, ['blobs', 'blobs/sha256']);
+  }
+
+  /** Writes the files that name `images` and closes the archive; every blob they need must be in already. */
+  async finishImages(images: SaveImage[]): Promise<void> {
+    await this.finish(dockerArchiveFiles(images));
+  }
+}
 
 /** Writes the archive of `images` to `out`, every blob reachable from the roots once. */
 export async function writeDockerArchive(
@@ -36,35 +51,13 @@ export async function writeDockerArchive(
   blobs: BlobReader,
   out: Writable,
 ): Promise<void> {
-  const tar = pack();
-  const done = pipeline(tar, out);
-  // When the output fails mid-blob the loop below rejects first; this failure is the same one.
-  done.catch(() => undefined);
-  const entry = (name: string, data: string): void => {
-    tar.entry({ name, mode: 0o644, mtime: MTIME, uid: 0, gid: 0 }, data);
-  };
-  tar.entry({ name: 'blobs', type: 'directory', mode: 0o755, mtime: MTIME });
-  tar.entry({ name: 'blobs/sha256', type: 'directory', mode: 0o755, mtime: MTIME });
-  const written = new Set<Digest>();
-  for (const d of blobDescriptors) {
-    if (written.has(d.digest)) continue;
-    written.add(d.digest);
-    await new Promise<void>((resolve, reject) => {
-      const sink = tar.entry({ name: `blobs/sha256/${hexOf(d.digest)}`, size: d.size, mode: 0o644, mtime: MTIME, uid: 0, gid: 0 }, (err) => (err ? reject(err) : resolve()));
-      const src = blobs.open(d.digest);
-      src.on('error', (err) => {
-        sink.destroy(err);
-        reject(err);
-      });
-      // The output failing (a full disk, a reader gone) destroys the pack and this entry: stop reading, reject.
-      sink.on('error', (err: Error) => {
-        src.destroy();
-        reject(err);
-      });
-      src.pipe(sink);
-    });
-  }
+  const writer = new DockerArchiveWriter(out);
+  for (const d of blobDescriptors) await writer.blob(d, async () => blobs.open(d.digest));
+  await writer.finishImages(images);
+}
 
+/** The files after the blobs: index.json (OCI, with docker 25's annotations), manifest.json, oci-layout, repositories. */
+export function dockerArchiveFiles(images: SaveImage[]): TarFileEntry[] {
   const indexEntries: Descriptor[] = [];
   const manifestJson: { Config: string; RepoTags: string[] | null; Layers: string[] }[] = [];
   const repositories: Record<string, Record<string, string>> = {};
@@ -85,10 +78,11 @@ export async function writeDockerArchive(
       Layers: img.manifest.layers.map((l) => `blobs/sha256/${hexOf(l.digest)}`),
     });
   }
-  entry('index.json', `${JSON.stringify({ schemaVersion: 2, mediaType: OCI_INDEX, manifests: indexEntries })}\n`);
-  entry('manifest.json', `${JSON.stringify(manifestJson)}\n`);
-  entry('oci-layout', '{"imageLayoutVersion":"1.0.0"}');
-  if (Object.keys(repositories).length > 0) entry('repositories', `${JSON.stringify(repositories)}\n`);
-  tar.finalize();
-  await done;
+  const files: TarFileEntry[] = [
+    { name: 'index.json', data: `${JSON.stringify({ schemaVersion: 2, mediaType: OCI_INDEX, manifests: indexEntries })}\n` },
+    { name: 'manifest.json', data: `${JSON.stringify(manifestJson)}\n` },
+    { name: 'oci-layout', data: '{"imageLayoutVersion":"1.0.0"}' },
+  ];
+  if (Object.keys(repositories).length > 0) files.push({ name: 'repositories', data: `${JSON.stringify(repositories)}\n` });
+  return files;
 }

@@ -51,11 +51,13 @@ function imageCommands(): Command[] {
       .description('Save one or more images to a tar archive (streamed to STDOUT by default)')
       .argument('<IMAGE...>')
       .option('-o, --output <file>', 'Write to a file, instead of STDOUT')
+      .addOption(new Option('--platform <os/arch[/variant]>', 'Save only the given platform(s) of a multi-platform image (comma-separated or repeated)').argParser(collect))
       .action(lazy(() => import('./commands/save.js'))),
     new Command('load')
       .description('Load an image from a tar archive or STDIN')
       .option('-i, --input <file>', 'Read from tar archive file, instead of STDIN')
       .option('-q, --quiet', 'Suppress the load output')
+      .addOption(new Option('--platform <os/arch[/variant]>', 'Load only the given platform(s) of a multi-platform archive (comma-separated or repeated)').argParser(collect))
       .action(lazy(() => import('./commands/load.js'))),
     new Command('import')
       .description('Import the contents from a tarball or a directory to create a filesystem image')
@@ -103,6 +105,7 @@ export function buildProgram(): Command {
     .description('Upload an image to a registry')
     .argument('<NAME[:TAG]>')
     .option('-a, --all-tags', 'Push all tags of an image to the repository')
+    .option('--platform <os/arch[/variant]>', 'Push only this platform of a multi-platform image (its manifest, under the tag)')
     .option('--chunk-size <size>', 'Upload chunk size, e.g. 512k, 16m (default: 16m growing to 64m while a chunk takes under 2 s; or chunkSize in config.json)')
     .option('--max-concurrent-uploads <n>', 'Blobs uploaded at once (default 5)')
     .action(lazy(() => import('./commands/push.js')))).copyInheritedSettings(program));

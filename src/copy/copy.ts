@@ -102,6 +102,15 @@ export async function copyImage(source: ImageSource, dest: ImageDestination, roo
  * multi-image archive). A blob shared by several images moves once.
  */
 export async function copyImages(source: ImageSource, dest: ImageDestination, roots: CopyRoot[], opts: CopyOptions): Promise<CopyResult[]> {
+  try {
+    return await copyAll(source, dest, roots, opts);
+  } catch (err) {
+    await dest.abort?.().catch(() => undefined);
+    throw err;
+  }
+}
+
+async function copyAll(source: ImageSource, dest: ImageDestination, roots: CopyRoot[], opts: CopyOptions): Promise<CopyResult[]> {
   const run = limit(opts.concurrency);
   const results: CopyResult[] = [];
   const moved = new Map<Digest, Promise<boolean>>();

@@ -78,4 +78,9 @@ export interface ImageDestination {
    * archive's last bytes); true when something changed. Absent where each write is final (a registry).
    */
   commit?(images: CopiedImage[]): Promise<boolean>;
+  /**
+   * The copy failed: drop what this destination wrote that is of no use (an archive's temp
+   * file). Absent where what was written is kept on purpose (partial downloads, upload sessions).
+   */
+  abort?(): Promise<void>;
 }

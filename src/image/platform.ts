@@ -28,6 +28,11 @@ export function hostPlatform(): Platform {
   return architecture === 'arm' ? { os: 'linux', architecture, variant: 'v7' } : { os: 'linux', architecture };
 }
 
+/** `--platform` given once or more, each a comma-separated list (docker 28's save/load). */
+export function parsePlatforms(specs: readonly string[] | undefined): Platform[] {
+  return (specs ?? []).flatMap((s) => s.split(',')).map((s) => s.trim()).filter((s) => s !== '').map(parsePlatform);
+}
+
 /** Parses `os/arch[/variant]` (or `arch` alone) as docker's `--platform` does. */
 export function parsePlatform(spec: string): Platform {
   const parts = spec.toLowerCase().split('/');

@@ -4,11 +4,12 @@ import { lstat, open, readlink, rename, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { InvalidArgumentError } from '../errors.js';
 import type { Writable } from 'node:stream';
+import { DockerArchiveDestination } from '../archive/docker-archive.js';
 import type { SaveImage } from '../archive/write-docker-archive.js';
-import { writeDockerArchive } from '../archive/write-docker-archive.js';
-import type { Descriptor } from '../image/descriptor.js';
+import { copyImages } from '../copy/copy.js';
+import type { Platform } from '../image/descriptor.js';
+import { StoreSource } from '../store/endpoint.js';
 import { parseReference } from '../reference/index.js';
-import { reachableDescriptors } from '../store/gc.js';
 import { usable } from '../store/images.js';
 import type { Store } from '../store/store.js';
 import { errnoText } from '../text/errno.js';
@@ -50,11 +51,22 @@ function tryRepoOnly(arg: string): string | undefined {
   }
 }
 
-/** Writes the archive of `args` to `out`. */
-export async function save(store: Store, args: string[], out: Writable): Promise<void> {
+/** Options of `save`. */
+export interface SaveOptions {
+  /** Only this platform of a multi-platform image (its manifest becomes the image in the archive). */
+  platforms?: Platform[] | undefined;
+}
+
+/**
+ * Writes the archive of `args` to `out`: the copy pipeline from the store into a docker-archive
+ * (archive/docker-archive.ts), every image in one archive, a blob shared by several once.
+ */
+export async function save(store: Store, args: string[], out: Writable, opts: SaveOptions = {}): Promise<void> {
   const images = await resolveSave(store, args);
-  const blobs: Descriptor[] = await reachableDescriptors(store.blobs, images.map((i) => i.root));
-  await writeDockerArchive(images, blobs, store.blobs, out);
+  if ((opts.platforms?.length ?? 0) > 1) throw new InvalidArgumentError(`save --platform takes one platform here, not ${opts.platforms!.length}`);
+  await copyImages(new StoreSource(store), new DockerArchiveDestination(out), images.map((i) => ({ root: i.root, names: i.names })), {
+    concurrency: 1, platform: opts.platforms?.[0],
+  });
 }
 
 /**
@@ -64,7 +76,7 @@ export async function save(store: Store, args: string[], out: Writable): Promise
  * turns the device into a regular file and `-o FIFO` never blocks. A symlink is followed, as
  * docker follows it: the file it names is replaced (and its mode kept), the link stays.
  */
-export async function saveToFile(store: Store, args: string[], file: string): Promise<void> {
+export async function saveToFile(store: Store, args: string[], file: string, opts: SaveOptions = {}): Promise<void> {
   const target = await validateOutputPath(file);
   const tmp = join(dirname(target.path), `.${basename(target.path)}.ts-docker-${process.pid}.tmp`);
   try {
@@ -73,7 +85,7 @@ export async function saveToFile(store: Store, args: string[], file: string): Pr
     const fh = await open(tmp, 'wx', target.mode ?? 0o666);
     if (target.mode !== undefined) await fh.chmod(target.mode);
     const ws = fh.createWriteStream();
-    await save(store, args, ws).catch((e: unknown) => {
+    await save(store, args, ws, opts).catch((e: unknown) => {
       ws.destroy();
       throw e;
     });
