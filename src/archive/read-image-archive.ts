@@ -128,6 +128,18 @@ export async function readImageArchive(staged: StagedArchive, blobs: BlobStore):
   if (staged.has('manifest.json')) {
     const entries = parseManifestJson(await staged.readSmall('manifest.json'));
     const ociManifests = ociIndex ? await collectManifests(ociIndex.manifests ?? [], byDigest) : [];
+    // A multi-platform image saved whole (docker 28+ with the containerd store, ts-docker save):
+    // index.json names an index whose platform manifests manifest.json lists one by one. The
+    // index is the image, as docker 29 loads it; manifest.json's entries for its platforms are
+    // not images of their own.
+    const inIndex = new Set<Digest>();
+    for (const d of ociIndex?.manifests ?? []) {
+      const names = indexEntryNames(d);
+      if (!isIndexType(d.mediaType) || names.length === 0 || !byDigest.has(d.digest)) continue;
+      const mediaType = await walk(d, 'manifest');
+      images.push({ root: { ...bareDescriptor(d), mediaType }, names });
+      for (const m of await collectManifests([d], byDigest)) inIndex.add(m.descriptor.digest);
+    }
     for (const e of entries) {
       const cfgFile = staged.get(e.Config);
       if (!cfgFile) throw new InvalidContentError(`invalid archive: missing ${e.Config}`);
@@ -141,6 +153,7 @@ export async function readImageArchive(staged: StagedArchive, blobs: BlobStore):
       const existing = ociManifests.find((m) => m.manifest.config.digest === cfgFile.digest
         && m.manifest.layers.length === layerFiles.length
         && m.manifest.layers.every((l, j) => l.digest === layerFiles[j]!.digest));
+      if (existing && inIndex.has(existing.descriptor.digest)) continue;
       if (existing) {
         const mediaType = await walk(existing.descriptor, 'manifest');
         images.push({ root: { ...existing.descriptor, mediaType }, names });

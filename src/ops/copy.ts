@@ -16,6 +16,7 @@ import { parseDockerRef } from '../reference/index.js';
 import { RegistryClient } from '../registry/client.js';
 import { RegistryDestination, RegistrySource } from '../registry/endpoint.js';
 import { StoreDestination, StoreSource } from '../store/endpoint.js';
+import { exportRoot, imageLabel } from '../store/images.js';
 import { Sidecars } from '../store/sidecars.js';
 import type { Store } from '../store/store.js';
 import type { Transport } from '../transport/transport.js';
@@ -70,7 +71,8 @@ export async function copy(store: Store, transport: Transport, src: string, dst:
     const { dest, names } = await openDestination(store, transport, from, to, opened, opts);
     const emit = opts.onEvent ?? (() => undefined);
     const [result] = await copyImages(opened.source, dest, [{ root: opened.root, names }], {
-      platform, concurrency: opts.concurrency, onEvent: emit, retry: transport.retryPolicy, skipUpToDate: true, artifacts: to.kind !== 'store',
+      // Into the store, an index stays the image with this one platform present (as pull keeps it).
+      platform, keepIndex: to.kind === 'store', concurrency: opts.concurrency, onEvent: emit, retry: transport.retryPolicy, skipUpToDate: true, artifacts: to.kind !== 'store',
     });
     let referrers = 0;
     if (opts.referrers !== false && to.kind !== 'store' && opened.source.referrers && !result!.upToDate) {
@@ -136,7 +138,9 @@ async function openSource(store: Store, transport: Transport, loc: Location, opt
     }
     case 'store': {
       const found = await store.find(loc.name);
-      return { source: new StoreSource(store), root: found.record.descriptor, name: found.name };
+      // A multi-platform image goes whole (every platform in the store) or, with --platform, as that platform's manifest.
+      const root = exportRoot(found.record, opts.platform, imageLabel(found.name ? { names: [found.name], id: found.record.id } : found.record), 'copy');
+      return { source: new StoreSource(store), root, name: found.name };
     }
     default:
       return openArchiveSource(loc);

@@ -10,7 +10,7 @@ import { repoTagOf } from './names.js';
 export interface ImageRow {
   repository: string;
   tag: string;
-  /** The image ID (config digest). */
+  /** The image ID (store/images.ts imageId: the config digest, or an index image's index digest). */
   id: Digest;
   /** The manifest digest the name points at. */
   digest: Digest;

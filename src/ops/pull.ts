@@ -1,4 +1,4 @@
-/** `pull`: download an image by tag or digest (or every tag) into the store, for one platform. */
+/** `pull`: download an image by tag or digest (or every tag) into the store, for one platform (an index kept as the image). */
 import { copyImage } from '../copy/copy.js';
 import type { CopyListener } from '../image/progress.js';
 import { NotFoundError } from '../errors.js';
@@ -41,8 +41,11 @@ export async function pull(store: Store, transport: Transport, name: string, opt
     const rootDesc = { mediaType: root.mediaType, digest: root.digest, size: root.bytes.length };
     const dest = new StoreDestination(store, { onEvent: emit, signal: opts.signal, origin: { domain: ref.domain, repo: ref.path }, retry: transport.retryPolicy });
     const source = new RegistrySource(reg, ref.path, opts.signal, new Map([[root.digest, root.bytes]]));
+    // An index stays the image, with only this platform's manifest and blobs in the store (docker
+    // 29's containerd store keeps them so): the name and RepoDigests are the registry's index
+    // digest, and pulling another platform of the same name adds it to the same image.
     const { changed } = await copyImage(source, dest, { root: rootDesc, names: [ref.full] }, {
-      platform: opts.platform ?? hostPlatform(), concurrency: opts.concurrency, onEvent: emit, retry: transport.retryPolicy,
+      platform: opts.platform ?? hostPlatform(), keepIndex: true, concurrency: opts.concurrency, onEvent: emit, retry: transport.retryPolicy,
     });
     emit({ type: 'pulled', reference: ref.familiar, digest: root.digest, changed });
     done.push(ref.full);

@@ -10,7 +10,7 @@ import { copyImages } from '../copy/copy.js';
 import type { Platform } from '../image/descriptor.js';
 import { StoreSource } from '../store/endpoint.js';
 import { parseReference } from '../reference/index.js';
-import { usable } from '../store/images.js';
+import { exportRoot, imageLabel, usable } from '../store/images.js';
 import type { Store } from '../store/store.js';
 import { errnoText } from '../text/errno.js';
 
@@ -62,11 +62,16 @@ export interface SaveOptions {
  * (archive/docker-archive.ts), every image in one archive, a blob shared by several once.
  */
 export async function save(store: Store, args: string[], out: Writable, opts: SaveOptions = {}): Promise<void> {
-  const images = await resolveSave(store, args);
   if ((opts.platforms?.length ?? 0) > 1) throw new InvalidArgumentError(`save --platform takes one platform here, not ${opts.platforms!.length}`);
-  await copyImages(new StoreSource(store), new DockerArchiveDestination(out), images.map((i) => ({ root: i.root, names: i.names })), {
-    concurrency: 1, platform: opts.platforms?.[0],
-  });
+  const platform = opts.platforms?.[0];
+  const roots = [];
+  for (const img of await resolveSave(store, args)) {
+    // A multi-platform image goes whole (every platform must be in the store) or, with
+    // --platform, as that platform's manifest alone.
+    const record = usable(await store.image(img.root), img.names[0]);
+    roots.push({ root: exportRoot(record, platform, imageLabel({ names: img.names, id: record.id }), 'save'), names: img.names });
+  }
+  await copyImages(new StoreSource(store), new DockerArchiveDestination(out), roots, { concurrency: 1 });
 }
 
 /**

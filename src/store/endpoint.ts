@@ -18,6 +18,7 @@ import { diskError } from './blobs.js';
 import { setName } from './index-file.js';
 import type { LayerInfo } from './layer-info.js';
 import { LayerInfoStore } from './layer-info.js';
+import { clearPartialOwner } from './leftovers.js';
 import type { BlobSource } from './sidecars.js';
 import { Sidecars } from './sidecars.js';
 import type { Store } from './store.js';
@@ -244,7 +245,12 @@ export class StoreDestination implements ImageDestination {
    */
   async commit(images: CopiedImage[]): Promise<boolean> {
     const changed = await this.store.update(async (index) => {
-      for (const b of this.staged.values()) await this.store.blobs.commit(b);
+      for (const b of this.staged.values()) {
+        await this.store.blobs.commit(b);
+        // The partial file is a blob now: its owner mark would be a dangling link in ingest/
+        // (oci-image-tool, which walks the whole layout, fails on one).
+        clearPartialOwner(b.path);
+      }
       const before = JSON.stringify(index.manifests);
       for (const { target, names } of images) {
         for (const n of names) setName(index, n, target);

@@ -180,6 +180,11 @@ export async function reclaimLeftovers(layout: StoreLayout): Promise<Tally> {
   return out;
 }
 
+/** Removes the owner mark of partial download `path` (its commit moved it into `blobs/`). */
+export function clearPartialOwner(path: string): void {
+  unlink(`${path}.owner`);
+}
+
 /**
  * Marks partial download `path` as written by this process (`<path>.owner`, a symlink holding the
  * owner record: no data block needed on a full disk). Called under the partial's claim lock.

@@ -173,7 +173,11 @@ export class Store {
     try {
       const ref = parseDockerRef(arg);
       if (ref.digest) {
-        const record = (await records()).find((r) => r.descriptor.digest === ref.digest || r.manifestDescriptor.digest === ref.digest);
+        // The image whose root is that digest; else the one holding it as a present platform (an
+        // index image found by one of its platform manifests, as docker 29 finds it).
+        const list = await records();
+        const record = list.find((r) => r.descriptor.digest === ref.digest)
+          ?? list.find((r) => r.manifestDescriptor.digest === ref.digest || (r.damaged === undefined && r.platforms.some((p) => p.present && p.descriptor.digest === ref.digest)));
         if (record) return { record, byId: true };
       } else {
         // A name is one index entry: resolve just the image it points at, not the whole store.

@@ -27,10 +27,10 @@ export interface ImageSummary {
   damaged?: string;
 }
 
-/** What the sidecar keeps per root manifest digest. */
+/** What the sidecar keeps per root digest (a manifest or an index). */
 interface Entry {
   id: Digest;
-  /** Bytes of the config and layers (the root's own size comes from its descriptor). */
+  /** Bytes of the config and layers, for an index those of every present platform with their manifests (the root's own size comes from its descriptor). */
   blobs: number;
   created?: string;
   labels?: Record<string, string>;
@@ -85,7 +85,7 @@ export class SummaryCache {
     return this;
   }
 
-  /** The summary of root `d` (a single-platform manifest), when known. */
+  /** The summary of root `d` (a manifest, or an index with the platforms it had when put), when known and trusted. */
   get(d: Descriptor, names: string[]): ImageSummary | undefined {
     if (!this.trusted) return undefined;
     const e = this.entries[d.digest];
@@ -98,16 +98,17 @@ export class SummaryCache {
   }
 
   /**
-   * Remembers a resolved record. Only a root that is itself the platform manifest is kept: an
-   * index's record depends on which of its platform manifests the store holds, which changes.
-   * A damaged image is never kept (and forgotten if it was): it may be repaired or removed.
+   * Remembers a resolved record. An index's record depends on which of its platforms the store
+   * holds (its size, the platform chosen), which changes when one is pulled or removed: that adds
+   * or removes blobs, which changes the stamp, so every entry is checked again then (as for a
+   * blob deleted behind the store's back). A damaged image is never kept (and forgotten if it
+   * was): it may be repaired or removed.
    */
   put(r: StoredImage): void {
     if (r.damaged !== undefined) {
       this.forget(r.descriptor.digest);
       return;
     }
-    if (r.manifestDescriptor.digest !== r.descriptor.digest) return;
     const e: Entry = { id: r.id, blobs: r.size - r.descriptor.size };
     if (r.created) e.created = r.created.toISOString();
     const labels = r.config.config?.Labels;

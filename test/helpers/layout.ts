@@ -4,6 +4,7 @@
  * nothing unreachable is left in blobs/.
  */
 import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { listBlobs, readIndex } from './cli.js';
@@ -25,6 +26,8 @@ export interface LayoutReport {
   unreferenced: string[];
   /** Every reachable blob's hex. */
   reachable: string[];
+  /** Platform manifests of an index that are not in the store (not pulled): allowed, not missing. */
+  absent: string[];
 }
 
 const INDEX_TYPES = new Set(['application/vnd.oci.image.index.v1+json', 'application/vnd.docker.distribution.manifest.list.v2+json']);
@@ -32,7 +35,7 @@ const MANIFEST_TYPES = new Set(['application/vnd.oci.image.manifest.v1+json', 'a
 
 /** Walks `<root>/index.json` down to every config and layer and reports what is wrong. */
 export async function checkLayout(root: string): Promise<LayoutReport> {
-  const report: LayoutReport = { missing: [], corrupt: [], unreferenced: [], reachable: [] };
+  const report: LayoutReport = { missing: [], corrupt: [], unreferenced: [], reachable: [], absent: [] };
   const seen = new Set<string>();
   const blobPath = (digest: string): string => join(root, 'blobs', 'sha256', digest.replace(/^sha256:/, ''));
 
@@ -57,7 +60,14 @@ export async function checkLayout(root: string): Promise<LayoutReport> {
     const doc = JSON.parse(bytes.toString('utf8')) as { mediaType?: string; manifests?: Desc[]; config?: Desc; layers?: Desc[] };
     const type = d.mediaType ?? doc.mediaType ?? '';
     if (INDEX_TYPES.has(type) || doc.manifests) {
-      for (const m of doc.manifests ?? []) await visit(m, 'manifest');
+      for (const m of doc.manifests ?? []) {
+        // A platform of a multi-platform image that was not pulled: absent by the store's rule, not missing.
+        if (!existsSync(blobPath(m.digest))) {
+          report.absent.push(m.digest);
+          continue;
+        }
+        await visit(m, 'manifest');
+      }
     } else if (MANIFEST_TYPES.has(type) || doc.config) {
       if (doc.config) await visit(doc.config, 'blob');
       for (const l of doc.layers ?? []) await visit(l, 'blob');

@@ -2,7 +2,7 @@
 // builtin-registry project), with skopeo as the independent peer: what ts-docker pushes skopeo
 // reads, what skopeo pushes ts-docker pulls, digests survive the trip.
 import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { FIXTURE, FIXTURE_REF, expectOneLineError, idFromStore, lines, loadFixture, makeRoot, makeSandbox, manifestDigestFromStore, namesInStore, parseTable, readIndex, short } from '../helpers/cli.js';
@@ -63,6 +63,9 @@ describe('push', () => {
     expect(await idFromStore(root, name)).toBe(id);
     expect(await manifestDigestFromStore(root, name)).toBe(manifestDigest);
     expect(await checkLayout(root)).toMatchObject({ missing: [], corrupt: [], unreferenced: [] });
+    // Nothing of the downloads is left in ingest/ (no partial file, no owner mark: a dangling link
+    // there makes oci-image-tool, which walks the whole layout, fail on the store).
+    expect(await readdir(join(root, 'ingest', 'partial')).catch(() => [])).toEqual([]);
     const images = parseTable((await tsd(['images'], { root })).stdout);
     expect(images.rows.map((row) => row.slice(0, 3))).toEqual([[`${env.host}/nyapacchi`, '13', short(id)]]);
 

@@ -1,5 +1,6 @@
 /** `ts-docker push NAME[:TAG]`: docker's push lines, live bars on a terminal, or NDJSON. */
 import type { Command } from 'commander';
+import { parsePlatform } from '../../image/platform.js';
 import { push } from '../../ops/push.js';
 import { openStore, out } from '../context.js';
 import type { RemoteOptions } from '../remote.js';
@@ -18,10 +19,13 @@ interface Opts extends RemoteOptions {
   allTags?: boolean;
   chunkSize?: string;
   maxConcurrentUploads?: string;
+  platform?: string;
 }
 
 /** Runs `push`. */
 export default async function run(cmd: Command, name: string, opts: Opts): Promise<void> {
+  // A bad platform is refused before the store is opened or the network touched.
+  const platform = opts.platform !== undefined ? parsePlatform(opts.platform) : undefined;
   const store = await openStore(cmd);
   const r = await remote(cmd, opts, 'push', false);
   const chosen = opts.chunkSize ?? r.settings.chunkSize;
@@ -30,7 +34,7 @@ export default async function run(cmd: Command, name: string, opts: Opts): Promi
   const growChunksTo = chosen === undefined ? DEFAULT_CHUNK_GROWTH : undefined;
   const concurrency = positiveInt(opts.maxConcurrentUploads ?? r.settings.maxConcurrentUploads, 5, 'max concurrent uploads');
   await r.run(() => push(store, r.transport, name, {
-    allTags: !!opts.allTags, chunkSize, ...(growChunksTo ? { growChunksTo } : {}), concurrency, insecure: r.insecure, onEvent: (e) => r.render.event(e), signal: r.signal, stopping: r.stopping,
+    allTags: !!opts.allTags, platform, chunkSize, ...(growChunksTo ? { growChunksTo } : {}), concurrency, insecure: r.insecure, onEvent: (e) => r.render.event(e), signal: r.signal, stopping: r.stopping,
   }));
   if (opts.quiet) out(`${name}\n`);
 }
