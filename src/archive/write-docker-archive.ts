@@ -3,10 +3,9 @@
  * `oci-layout`, plus the classic `manifest.json` and `repositories`, so `docker load`,
  * `skopeo docker-archive:` and OCI tools all read it. Streams blobs; memory stays flat.
  */
-import type { Readable, Writable } from 'node:stream';
+import type { Writable } from 'node:stream';
 import type { Descriptor } from '../image/descriptor.js';
 import { CONTAINERD_NAME_ANNOTATION, REF_NAME_ANNOTATION, bareDescriptor } from '../image/descriptor.js';
-import type { Digest } from '../image/digest.js';
 import { hexOf } from '../image/digest.js';
 import type { ImageManifest } from '../image/manifest.js';
 import { OCI_INDEX } from '../image/media-types.js';
@@ -22,15 +21,10 @@ export interface SaveImage {
   names: string[];
 }
 
-/** Where blobs come from (the store's blobs). */
-export interface BlobReader {
-  open(d: Digest): Readable;
-}
-
 /**
  * The one writer of the docker-archive format: blobs streamed in as they come (see
  * {@link TarBlobWriter}), then `index.json`, `manifest.json`, `oci-layout` and `repositories`.
- * Used by {@link writeDockerArchive} (`save`) and the docker-archive copy destination.
+ * Used by the docker-archive copy destination (archive/docker-archive.ts), which `save` is.
  */
 export class DockerArchiveWriter extends TarBlobWriter {
   /** Starts the archive on `out` (`blobs/` and `blobs/sha256/` first, as docker writes them). */
@@ -42,18 +36,6 @@ export class DockerArchiveWriter extends TarBlobWriter {
   async finishImages(images: SaveImage[]): Promise<void> {
     await this.finish(dockerArchiveFiles(images));
   }
-}
-
-/** Writes the archive of `images` to `out`, every blob reachable from the roots once. */
-export async function writeDockerArchive(
-  images: SaveImage[],
-  blobDescriptors: Descriptor[],
-  blobs: BlobReader,
-  out: Writable,
-): Promise<void> {
-  const writer = new DockerArchiveWriter(out);
-  for (const d of blobDescriptors) await writer.blob(d, async () => blobs.open(d.digest));
-  await writer.finishImages(images);
 }
 
 /** The files after the blobs: index.json (OCI, with docker 25's annotations), manifest.json, oci-layout, repositories. */

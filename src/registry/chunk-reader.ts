@@ -159,7 +159,7 @@ export class ChunkReader {
     if (!continues) this.dropSource();
     const s = new Slice(this, start, end);
     this.owner = s;
-    if (last && !last.complete && !last.destroyed) last.destroy(new Error('chunk reader: slice superseded by a later one'));
+    if (last && !last.complete && !last.destroyed) abandon(last, 'chunk reader: slice superseded by a later one');
     return s;
   }
 
@@ -169,7 +169,7 @@ export class ChunkReader {
     const last = this.owner;
     this.owner = undefined;
     this.dropSource();
-    if (last && !last.complete && !last.destroyed) last.destroy(new Error('chunk reader closed'));
+    if (last && !last.complete && !last.destroyed) abandon(last, 'chunk reader closed');
   }
 
   /** @internal The source positioned for `s`, opened (at `s.cursor`) when there is none. */
@@ -215,4 +215,14 @@ export class ChunkReader {
     this.source?.destroy();
     this.source = undefined;
   }
+}
+
+/**
+ * Ends a slice no one will read any more with an error, for a consumer that still reads it. Its
+ * consumer (a request body the transport gave up on) may have stopped listening: without a
+ * listener of its own the error would be an uncaught exception that kills the process.
+ */
+function abandon(s: Readable, why: string): void {
+  s.on('error', () => undefined);
+  s.destroy(new Error(why));
 }

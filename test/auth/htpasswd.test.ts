@@ -74,7 +74,7 @@ it('refuses docker\'s impossible flag combinations and interactive login without
 it('push and pull use the stored credentials (progress events and debug output carry no secret)', async () => {
   const push = await tsd(['--debug', 'push', '--progress', 'json', image], { config, root });
   expect(push.code, push.stderr).toBe(0);
-  expect(push.stdout).toContain('"type":"digest"');
+  expect(push.stdout).toContain('"type":"pushed"');
   const other = await makeRoot();
   const pull = await tsd(['pull', image], { config, root: other, env: { TS_DOCKER_DEBUG: '1' } });
   expect(pull.code, pull.stderr).toBe(0);

@@ -192,6 +192,25 @@ describe('ChunkReader', () => {
     expect(s.destroyed).toBe(true);
   });
 
+  it('a slice superseded or closed while its consumer no longer listens ends quietly (no uncaught error)', async () => {
+    const data = Buffer.alloc(64, 3);
+    const { read } = fakeReader(data);
+    const reader = new ChunkReader(read, data.length);
+    // A request body the transport gave up on: started, then left without an error listener.
+    const abandoned = reader.slice(0, 32);
+    abandoned.resume();
+    await new Promise((r) => setImmediate(r));
+    const next = reader.slice(0, 32);
+    const chunks: Buffer[] = [];
+    for await (const c of next as AsyncIterable<Buffer>) chunks.push(c);
+    expect(Buffer.concat(chunks)).toEqual(data.subarray(0, 32));
+    const last = reader.slice(32, 64);
+    last.resume();
+    reader.close();
+    await new Promise((r) => setImmediate(r));
+    expect(abandoned.destroyed && last.destroyed).toBe(true);
+  });
+
   it('256 MiB in 16 MiB slices: backpressure reaches the source, memory stays bounded', async () => {
     const size = 256 * MiB;
     const piece = 64 * 1024;
