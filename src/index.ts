@@ -29,3 +29,8 @@ export type { BlobState, CopyEvent, CopyListener } from './image/progress.js';
 export type { BlobInfo, BlobOutcome, BlobRead, BlobReader, CopiedImage, ImageDestination, ImageSource } from './image/endpoint.js';
 export { StoreDestination, StoreSource } from './store/endpoint.js';
 export { RegistryDestination, RegistrySource } from './registry/endpoint.js';
+export { OciLayoutDestination, OciLayoutSource } from './archive/oci-layout.js';
+export { OciArchiveDestination, OciArchiveSource } from './archive/oci-archive.js';
+export { DockerArchiveDestination, DockerArchiveSource } from './archive/docker-archive.js';
+export { copy, type CopyCommandOptions, type CopyOutcome } from './ops/copy.js';
+export { listReferrers, pushReferrer } from './registry/referrers.js';

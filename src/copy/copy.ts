@@ -116,11 +116,18 @@ async function copyAll(source: ImageSource, dest: ImageDestination, roots: CopyR
   const moved = new Map<Digest, Promise<boolean>>();
   const pending: CopiedImage[] = [];
   for (const r of roots) {
-    if (opts.skipUpToDate && (await dest.upToDate?.(r.root, r.names)) === true) {
+    // One platform of an index becomes the image: what the destination must hold is that
+    // platform's manifest, known once the index is read; otherwise the root, asked before reading.
+    const early = opts.platform === undefined || opts.keepIndex === true;
+    if (early && opts.skipUpToDate && (await dest.upToDate?.(r.root, r.names)) === true) {
       results.push({ root: r.root, target: r.root, names: r.names, transferred: 0, upToDate: true, changed: false });
       continue;
     }
     const walk = await walkImage(source, r.root, opts.platform, opts.keepIndex === true);
+    if (!early && opts.skipUpToDate && (await dest.upToDate?.(walk.target, r.names)) === true) {
+      results.push({ root: walk.target, target: walk.target, names: r.names, transferred: 0, upToDate: true, changed: false });
+      continue;
+    }
     const transferred = await moveBlobs(source, dest, walk.manifests, run, moved, opts);
     for (const m of walk.manifests) await dest.putManifest(m.d, m.bytes, walk.index ? [] : r.names);
     if (walk.index) await dest.putManifest(walk.index.d, walk.index.bytes, r.names);

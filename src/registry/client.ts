@@ -162,6 +162,19 @@ export class RegistryClient {
     return { bytes, filtersApplied: filters, ...(link ? { next: new URL(link[1]!, res.url).toString() } : {}) };
   }
 
+  /**
+   * `HEAD` a manifest: the digest `ref` resolves to, undefined when the repository has no such
+   * manifest or the registry sends no Docker-Content-Digest (then the caller cannot tell).
+   */
+  async manifestDigest(repo: string, ref: string, push: boolean, signal?: AbortSignal): Promise<Digest | undefined> {
+    const res = await this.transport.fetch({ method: 'HEAD', url: this.url(`${repo}/manifests/${ref}`), headers: { accept: MANIFEST_ACCEPT }, scope: this.scope(repo, push), signal });
+    await res.body.dump();
+    if (res.status === 404) return undefined;
+    if (res.status !== 200) throw await registryError(res, `manifest ${this.domain}/${repo}:${ref}`);
+    const digest = res.headers['docker-content-digest'];
+    return digest && isDigest(digest) ? digest : undefined;
+  }
+
   /** `HEAD` a blob: its size when the repository has it, undefined when not. */
   async blobSize(repo: string, digest: Digest, push: boolean, signal?: AbortSignal): Promise<number | undefined> {
     const res = await this.transport.fetch({ method: 'HEAD', url: this.url(`${repo}/blobs/${digest}`), scope: this.scope(repo, push), signal });

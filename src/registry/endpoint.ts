@@ -6,15 +6,12 @@
  * whatever the source is (the store's files, another registry's Range GETs).
  */
 import type { Descriptor } from '../image/descriptor.js';
-import type { Digest } from '../image/digest.js';
-import { isDigest, shortId } from '../image/digest.js';
+import { shortId } from '../image/digest.js';
 import type { BlobRead, BlobReader, ImageDestination, ImageSource } from '../image/endpoint.js';
 import type { Sidecars } from '../store/sidecars.js';
 import type { CopyListener } from '../image/progress.js';
 import { retryingEvent } from '../image/progress.js';
 import type { RegistryClient } from './client.js';
-import { MANIFEST_ACCEPT } from './client.js';
-import { registryError } from './errors.js';
 import { listReferrers, pushReferrer, referrerInfo } from './referrers.js';
 import { uploadBlob } from './upload.js';
 
@@ -119,7 +116,7 @@ export class RegistryDestination implements ImageDestination {
   /** True when every name (tag) already points at `root`: one HEAD per name. */
   async upToDate(root: Descriptor, names: string[]): Promise<boolean> {
     for (const ref of names.length > 0 ? names : [root.digest]) {
-      if ((await this.manifestDigest(ref)) !== root.digest) return false;
+      if ((await this.reg.manifestDigest(this.repo, ref, true, this.opts.signal)) !== root.digest) return false;
     }
     return true;
   }
@@ -136,19 +133,5 @@ export class RegistryDestination implements ImageDestination {
       return;
     }
     for (const ref of names.length > 0 ? names : [d.digest]) await this.reg.putManifest(this.repo, ref, bytes, d.mediaType, this.opts.signal);
-  }
-
-  /** The digest `ref` resolves to (a HEAD), undefined when the repository has no such manifest. */
-  private async manifestDigest(ref: string): Promise<Digest | undefined> {
-    const { reg, repo } = this;
-    const res = await reg.transport.fetch({
-      method: 'HEAD', url: `${reg.base}/v2/${repo}/manifests/${ref}`, headers: { accept: MANIFEST_ACCEPT }, scope: reg.scope(repo, true), signal: this.opts.signal,
-    });
-    await res.body.dump();
-    if (res.status === 404) return undefined;
-    if (res.status !== 200) throw await registryError(res, `manifest ${reg.domain}/${repo}:${ref}`);
-    const digest = res.headers['docker-content-digest'];
-    // A registry that sends no Docker-Content-Digest on HEAD: unknown, so copied again.
-    return digest && isDigest(digest) ? digest : undefined;
   }
 }

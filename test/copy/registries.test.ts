@@ -143,6 +143,8 @@ describe('copy between registries', () => {
     const r = await tsd(['copy', '--platform', 'linux/arm64', `${distA.host}/multi:1`, `${builtin.host}/one/multi:arm`], { root });
     expect(r.code, show(r)).toBe(0);
     expect((await skopeoDigests(`${builtin.host}/one/multi:arm`)).digest).toBe(multi.arm64.manifest.digest);
+    const again = await tsd(['copy', '--platform', 'linux/arm64', `${distA.host}/multi:1`, `${builtin.host}/one/multi:arm`], { root });
+    expect(again.stdout).toContain(`up to date (${multi.arm64.manifest.digest})`);
   });
 });
 
