@@ -150,7 +150,9 @@ async function walkImage(source: ImageSource, root: Descriptor, platform: Platfo
   const parsed = parseManifest(rootBytes, root.mediaType);
   const rootDesc: Descriptor = { ...bareDescriptor(root), mediaType: parsed.mediaType };
   if (parsed.kind === 'manifest') return { manifests: [{ d: rootDesc, bytes: rootBytes, manifest: parsed.manifest }], target: rootDesc };
-  let children = parsed.index.manifests;
+  // Platforms the source does not hold stay absent (the store's multi-platform rule).
+  let children = parsed.index.manifests.filter((c) => source.holds?.(c) !== false);
+  if (children.length === 0) throw new InvalidContentError(`index ${root.digest} has no platform manifest in the source`);
   if (platform) {
     const chosen = children.find((c) => platformMatches(c.platform, platform));
     if (!chosen) throw new NotFoundError(`no matching manifest for ${formatPlatform(platform)} in the manifest list entries`);
@@ -251,7 +253,7 @@ async function moveBlob(source: ImageSource, dest: ImageDestination, { d, info }
   // A config is served from memory (read and validated already), with random access.
   const read: BlobReader = bytes
     ? async (offset) => ({ stream: Readable.from(offset < bytes.length ? [bytes.subarray(offset)] : []), resumed: true })
-    : (offset, signal) => source.blob(d, offset, signal);
+    : Object.assign((offset: number, signal?: AbortSignal) => source.blob(d, offset, signal), { stagedFile: source.stagedFile?.(d) });
   let last = 0;
   const outcome = await dest.put(d, read, (done) => {
     // Progress at most every 1% or 512 KiB, so that JSON output stays readable.

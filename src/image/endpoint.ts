@@ -12,8 +12,13 @@ import type { Digest } from './digest.js';
 /** A blob's bytes from `offset`; `resumed` is false when the source could only start at byte 0. */
 export type BlobRead = { stream: Readable; resumed: boolean };
 
-/** Reads one blob from an offset (a Range request, a file read at a position). */
-export type BlobReader = (offset: number, signal?: AbortSignal) => Promise<BlobRead>;
+/**
+ * Reads one blob from an offset (a Range request, a file read at a position). `stagedFile`: a
+ * temp file of this process holding exactly the blob, already verified by the source (`load`'s
+ * and `import`'s staging), that a destination on the same disk may take by rename instead of
+ * reading it; the source gives the file up.
+ */
+export type BlobReader = ((offset: number, signal?: AbortSignal) => Promise<BlobRead>) & { stagedFile?: string | undefined };
 
 /** A place images are read from (the store, a registry, an OCI layout, an archive). */
 export interface ImageSource {
@@ -26,6 +31,13 @@ export interface ImageSource {
    * when the source cannot list them.
    */
   referrers?(d: Descriptor): Promise<Descriptor[]>;
+  /**
+   * False for a manifest the source does not hold: an index's platform that is absent (an archive
+   * of a partly pulled image, `load --platform`); the copy leaves it absent. Absent: holds all.
+   */
+  holds?(d: Descriptor): boolean;
+  /** A staged temp file holding exactly `d` that the destination may take (see {@link BlobReader}). */
+  stagedFile?(d: Descriptor): string | undefined;
 }
 
 /** What happened to one blob at the destination. */

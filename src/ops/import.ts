@@ -2,6 +2,8 @@
 import type { Readable } from 'node:stream';
 import { packDirectory } from '../archive/dir-tar.js';
 import { stageLayer } from '../archive/layer.js';
+import { StagedSource } from '../archive/staged-source.js';
+import { copyImage } from '../copy/copy.js';
 import type { ContainerConfig, ImageConfig } from '../image/config.js';
 import type { Digest } from '../image/digest.js';
 import type { ImageManifest } from '../image/manifest.js';
@@ -9,7 +11,7 @@ import { OCI_CONFIG, OCI_MANIFEST } from '../image/media-types.js';
 import { hostPlatform, parsePlatform } from '../image/platform.js';
 import { parseDockerRef } from '../reference/index.js';
 import type { StagedBlob } from '../store/blobs.js';
-import { setName } from '../store/index-file.js';
+import { StoreDestination } from '../store/endpoint.js';
 import type { Store } from '../store/store.js';
 import { applyChange } from './dockerfile-change.js';
 
@@ -68,11 +70,8 @@ export async function importImage(store: Store, source: ImportSource, opts: Impo
     const man = await store.blobs.stageBytes(Buffer.from(JSON.stringify(manifest)));
     staged.push(man);
     const root = { mediaType: OCI_MANIFEST, digest: man.digest, size: man.size };
-    await store.update(async (index) => {
-      for (const b of staged) await store.blobs.commit(b);
-      if (name) setName(index, name, root);
-      else if (!index.manifests.some((d) => d.digest === root.digest)) index.manifests.push(root);
-    });
+    // The final write is the copy pipeline from the staged files into the store (taken as they are).
+    await copyImage(new StagedSource(new Map(staged.map((b) => [b.digest, b]))), new StoreDestination(store), { root, names: name ? [name] : [] }, { concurrency: 2 });
     return cfg.digest;
   } finally {
     for (const b of staged) await store.blobs.discard(b);

@@ -10,7 +10,10 @@ import { formatPlatform, platformMatches } from '../image/platform.js';
 import type { StagedBlob } from '../store/blobs.js';
 import { stageTar } from '../archive/tar-staging.js';
 import type { Digest } from '../image/digest.js';
-import { entryName, setName } from '../store/index-file.js';
+import { entryName } from '../store/index-file.js';
+import { StoreDestination } from '../store/endpoint.js';
+import { StagedSource } from '../archive/staged-source.js';
+import { copyImages } from '../copy/copy.js';
 import { LayerInfoStore } from '../store/layer-info.js';
 import type { Store } from '../store/store.js';
 import { familiarOf } from './names.js';
@@ -22,8 +25,9 @@ export type LoadEvent =
   | { renamed: { name: string; oldId: Digest } };
 
 /**
- * Stages and verifies the whole archive first; only then, under the store lock, moves its
- * blobs into place and writes the names. A bad archive leaves the store byte-for-byte as it was.
+ * Stages and verifies the whole archive first (tar-staging.ts, read-image-archive.ts); then the
+ * copy pipeline names its images in the store, taking the staged files as they are (no second
+ * write), in one locked update. A bad archive leaves the store byte-for-byte as it was.
  */
 export async function load(store: Store, input: Readable, opts: { platforms?: Platform[] | undefined } = {}): Promise<LoadEvent[]> {
   const staged = await stageTar(input, store.blobs);
@@ -32,27 +36,22 @@ export async function load(store: Store, input: Readable, opts: { platforms?: Pl
     parsed = await readImageArchive(staged, store.blobs);
     const { images, layers } = parsed;
     const blobs = opts.platforms?.length ? await somePlatforms(parsed, opts.platforms) : parsed.blobs;
-    const events = await store.update(async (index) => {
-      for (const b of blobs.values()) await store.blobs.commit(b);
-      const events: LoadEvent[] = [];
-      for (const img of images) {
-        const id = (await store.image(img.root)).id;
-        for (const name of img.names) {
-          const old = index.manifests.find((d) => entryName(d) === name);
-          if (old && old.digest !== img.root.digest) {
-            const oldId = (await store.image(old)).id;
-            if (oldId !== id) events.push({ renamed: { name: familiarOf(name), oldId } });
-          }
-          setName(index, name, img.root);
-          events.push({ loaded: familiarOf(name) });
+    // What the names pointed at before, for docker's "renaming the old one" lines.
+    const before = await store.readIndex();
+    await copyImages(new StagedSource(blobs), new StoreDestination(store), images.map((i) => ({ root: i.root, names: i.names })), { concurrency: 4 });
+    const events: LoadEvent[] = [];
+    for (const img of images) {
+      const id = (await store.image(img.root)).id;
+      for (const name of img.names) {
+        const old = before.manifests.find((d) => entryName(d) === name);
+        if (old && old.digest !== img.root.digest) {
+          const oldId = (await store.image(old)).id;
+          if (oldId !== id) events.push({ renamed: { name: familiarOf(name), oldId } });
         }
-        if (img.names.length === 0) {
-          if (!index.manifests.some((d) => d.digest === img.root.digest)) index.manifests.push(img.root);
-          events.push({ loadedId: id });
-        }
+        events.push({ loaded: familiarOf(name) });
       }
-      return events;
-    });
+      if (img.names.length === 0) events.push({ loadedId: id });
+    }
     // The layers' uncompressed digests and sizes, measured while checking them (a hint; see layer-info.ts).
     const info = new LayerInfoStore(store.layout);
     for (const [digest, l] of layers) {

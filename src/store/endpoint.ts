@@ -110,6 +110,13 @@ export class StoreDestination implements ImageDestination {
    * also against its diff_id (`info.diffId`) while it streams in.
    */
   async put(d: Descriptor, read: BlobReader, progress: (done: number) => void, info: BlobInfo): Promise<'transferred' | 'exists'> {
+    if (read.stagedFile !== undefined) {
+      // A temp file of this store's ingest/ that the source staged and verified (load, import):
+      // taken as it is, renamed into blobs/ at commit, instead of being written a second time.
+      this.staged.set(d.digest, { digest: d.digest, size: d.size, path: read.stagedFile });
+      progress(d.size);
+      return 'transferred';
+    }
     // Another pull into this store appending to the same partial file would interleave bytes: the
     // file would no longer be what either process hashed. The second waits, then finds the blob
     // in the store, or the partial file complete (verified again below).
