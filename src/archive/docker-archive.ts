@@ -15,7 +15,6 @@ import { digestOf } from '../image/digest.js';
 import type { CopiedImage, ImageDestination } from '../image/endpoint.js';
 import type { ImageManifest } from '../image/manifest.js';
 import { parseConfigFor, parseManifest } from '../image/manifest.js';
-import { DOCKER_MANIFEST } from '../image/media-types.js';
 import { hostPlatform, platformMatches } from '../image/platform.js';
 import { parseDockerRef, parseReference } from '../reference/index.js';
 import { sniffCompression } from './compression.js';
@@ -122,10 +121,14 @@ async function synthesize(tar: TarIndex, e: DockerManifestEntry, located: Map<Di
     located.set(m.digest, f.name);
     layers.push({ digest: m.digest, size: f.size, compression: m.compression });
   }
-  const bytes = Buffer.from(JSON.stringify(synthesizedManifest(config, layers, 'docker')));
+  // An OCI manifest, as `load` makes one for such an archive (read-image-archive.ts): the same
+  // archive gives the same image either way, and the store stays readable by skopeo's `oci:`
+  // and oci-image-tool, which refuse a Docker media type in an OCI layout.
+  const manifest = synthesizedManifest(config, layers, 'oci');
+  const bytes = Buffer.from(JSON.stringify(manifest));
   const digest = digestOf(bytes);
   made.set(digest, bytes);
-  return { mediaType: DOCKER_MANIFEST, digest, size: bytes.length };
+  return { mediaType: manifest.mediaType!, digest, size: bytes.length };
 }
 
 /** A docker-archive as a copy destination: a file (temp + rename at commit) or a stream. */

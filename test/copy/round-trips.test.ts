@@ -108,3 +108,20 @@ describe('a two-platform index through every endpoint that keeps indexes', () =>
     expect(sha256((await skopeoOk(['inspect', '--raw', `oci:${out}:x`])).stdout)).toBe(multi.indexDigest);
   });
 });
+
+describe('a docker-archive without index.json (skopeo\'s, older docker\'s)', () => {
+  it('load and copy into the store make the same image of it, and skopeo reads it from the store', async () => {
+    const file = join(dir, 'legacy.tar');
+    await skopeoOk(['copy', '--override-arch', 'amd64', multi.ociRef, `docker-archive:${file}:legacy/img:1`]);
+    const loaded = await makeRoot();
+    const l = await tsd(['load', '-i', file], { root: loaded });
+    expect(l.code, show(l)).toBe(0);
+    const copied = await makeRoot();
+    const c = await tsd(['copy', `docker-archive:${file}`, 'store:legacy/img:1'], { root: copied });
+    expect(c.code, show(c)).toBe(0);
+    const viaLoad = await seen(`oci:${loaded}:docker.io/legacy/img:1`);
+    const viaCopy = await seen(`oci:${copied}:docker.io/legacy/img:1`);
+    expect(viaCopy).toEqual(viaLoad);
+    expect(viaLoad.config).toBe(multi.amd64.config.digest);
+  });
+});

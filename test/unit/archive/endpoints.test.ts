@@ -222,7 +222,7 @@ describe('docker-archive', () => {
     expect((await skopeoInspect(`docker-archive:${file}`)).Layers).toEqual(config.rootfs.diff_ids);
   });
 
-  it('reads a docker-archive skopeo made (manifest.json only) as a Docker schema2 image', async () => {
+  it('reads a docker-archive skopeo made (manifest.json only) as the OCI image load makes of it', async () => {
     const sandbox = await makeSandbox();
     const layout = join(sandbox, 'layout');
     const made = await writeOciImage(layout, 'img', [{ member: 'a.bin', seed: 11, size: 150_000 }, { member: 'b.bin', seed: 12, size: 2000 }], { os: 'linux', architecture: 'amd64' });
@@ -231,11 +231,11 @@ describe('docker-archive', () => {
     const src = await DockerArchiveSource.open(file);
     expect(src.image.names).toEqual(['docker.io/made/by:skopeo']);
     const m = parseManifest(await src.manifest(src.image.root));
-    expect(m.mediaType).toBe('application/vnd.docker.distribution.manifest.v2+json');
+    expect(m.mediaType).toBe('application/vnd.oci.image.manifest.v1+json');
     if (m.kind !== 'manifest') throw new Error('not a manifest');
     expect(m.manifest.config.digest).toBe(made.config.digest);
     // skopeo stores the layers uncompressed: plain tar, by their sniffed magic.
-    expect(m.manifest.layers.map((l) => [l.mediaType, l.digest])).toEqual(made.layers.map((l) => ['application/vnd.docker.image.rootfs.diff.tar', l.digest]));
+    expect(m.manifest.layers.map((l) => [l.mediaType, l.digest])).toEqual(made.layers.map((l) => ['application/vnd.oci.image.layer.v1.tar', l.digest]));
     // The layer digests agree with skopeo's own reading of the archive.
     expect((await skopeoInspect(`docker-archive:${file}`)).Layers).toEqual(made.layers.map((l) => l.digest));
 
@@ -244,8 +244,7 @@ describe('docker-archive', () => {
     const report = await checkLayout(out);
     expect(report.missing).toEqual([]);
     expect(report.corrupt).toEqual([]);
-    // Kept byte for byte: a Docker schema2 manifest in an OCI layout (as the store keeps one). Neither
-    // oci-image-tool nor skopeo 1.9's `oci:` accept a Docker media type in index.json; our source does.
+    // Kept byte for byte in an OCI layout.
     const back = await OciLayoutSource.open(out, 'by-skopeo');
     expect((await back.manifest(back.image.root)).equals(await src.manifest(src.image.root))).toBe(true);
     // `docker save | gzip` style: decompressed into a temp folder, removed by close.
