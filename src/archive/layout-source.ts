@@ -14,6 +14,7 @@ import { digestOf, hexOf } from '../image/digest.js';
 import type { BlobRead, ImageSource } from '../image/endpoint.js';
 import { parseManifest } from '../image/manifest.js';
 import { OCI_INDEX } from '../image/media-types.js';
+import { referrerInfo } from '../image/referrer.js';
 
 /** One image a source offers: its root (what index.json points at) and its names there. */
 export interface SourceImage {
@@ -127,6 +128,21 @@ export class LayoutSource implements ImageSource {
     if (made) return { stream: Readable.from(offset < made.length ? [made.subarray(offset)] : []), resumed: true };
     const name = await this.present(d, 'blob');
     return { stream: verified(this.files.stream(name, 0), d, offset, this.files.what), resumed: true };
+  }
+
+  /**
+   * The manifests of index.json whose `subject` is `d` (signatures, SBOMs a copy wrote here by
+   * digest): the OCI image layout keeps referrers as entries of its index.
+   */
+  async referrers(d: Descriptor): Promise<Descriptor[]> {
+    if ((await this.files.size('index.json')) === undefined) return [];
+    const out: Descriptor[] = [];
+    for (const im of indexImages(await this.files.readSmall('index.json', MAX_MANIFEST_BYTES), this.files.what)) {
+      if (im.root.digest === d.digest || (await this.files.size(blobName(im.root.digest))) === undefined) continue;
+      const info = referrerInfo(await this.manifest(im.root));
+      if (info.subject?.digest === d.digest) out.push({ ...im.root, ...(info.artifactType ? { artifactType: info.artifactType } : {}) });
+    }
+    return out;
   }
 
   /** Checks that the layout holds `d` with its size (one line otherwise); returns its file name. */

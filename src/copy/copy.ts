@@ -52,6 +52,12 @@ export interface CopyOptions {
    * blobs. Off: such a manifest is refused (the store keeps runnable images only, as docker).
    */
   artifacts?: boolean | undefined;
+  /**
+   * Bring along the manifests whose `subject` is a copied image (signatures, SBOMs, attestations,
+   * and theirs in turn), as the source lists them, by digest; the destination writes them the way
+   * it supports. Not for an image the destination already had (skipUpToDate).
+   */
+  referrers?: boolean | undefined;
 }
 
 /** One image to copy: its root and what to call it at the destination. */
@@ -69,6 +75,8 @@ export interface CopyResult extends CopiedImage {
   upToDate: boolean;
   /** The destination's commit changed something (names, blobs; docker's "newer image"); true where there is no commit. */
   changed: boolean;
+  /** Referrers copied with it. */
+  referrers: number;
 }
 
 /** The largest config accepted (docker's are a few KiB; long histories reach a few hundred). */
@@ -120,12 +128,12 @@ async function copyAll(source: ImageSource, dest: ImageDestination, roots: CopyR
     // platform's manifest, known once the index is read; otherwise the root, asked before reading.
     const early = opts.platform === undefined || opts.keepIndex === true;
     if (early && opts.skipUpToDate && (await dest.upToDate?.(r.root, r.names)) === true) {
-      results.push({ root: r.root, target: r.root, names: r.names, transferred: 0, upToDate: true, changed: false });
+      results.push({ root: r.root, target: r.root, names: r.names, transferred: 0, upToDate: true, changed: false, referrers: 0 });
       continue;
     }
     const walk = await walkImage(source, r.root, opts.platform, opts.keepIndex === true);
     if (!early && opts.skipUpToDate && (await dest.upToDate?.(walk.target, r.names)) === true) {
-      results.push({ root: walk.target, target: walk.target, names: r.names, transferred: 0, upToDate: true, changed: false });
+      results.push({ root: walk.target, target: walk.target, names: r.names, transferred: 0, upToDate: true, changed: false, referrers: 0 });
       continue;
     }
     const transferred = await moveBlobs(source, dest, walk.manifests, run, moved, opts);
@@ -133,13 +141,48 @@ async function copyAll(source: ImageSource, dest: ImageDestination, roots: CopyR
     if (walk.index) await dest.putManifest(walk.index.d, walk.index.bytes, r.names);
     const copied = { root: walk.index?.d ?? walk.manifests[0]!.d, target: walk.target, names: r.names };
     pending.push(copied);
-    results.push({ ...copied, transferred, upToDate: false, changed: true });
+    // Before the commit: an archive is closed by it.
+    const referrers = opts.referrers ? await copyReferrers(source, dest, walk.target, run, moved, opts, pending) : 0;
+    results.push({ ...copied, transferred, upToDate: false, changed: true, referrers });
   }
   if (pending.length > 0 && dest.commit) {
     const changed = await dest.commit(pending);
     for (const r of results) if (!r.upToDate) r.changed = changed;
   }
   return results;
+}
+
+/**
+ * Copies the manifests whose subject is `subject`, and theirs in turn (a signature of an SBOM), by
+ * digest, as artifacts; adds them to `pending` for the commit. Returns how many.
+ */
+async function copyReferrers(
+  source: ImageSource,
+  dest: ImageDestination,
+  subject: Descriptor,
+  run: ReturnType<typeof limit>,
+  moved: Map<Digest, Promise<boolean>>,
+  opts: CopyOptions,
+  pending: CopiedImage[],
+): Promise<number> {
+  if (!source.referrers) return 0;
+  const seen = new Set<string>([subject.digest]);
+  const queue = [subject];
+  let copied = 0;
+  while (queue.length > 0) {
+    for (const r of await source.referrers(queue.shift()!)) {
+      if (seen.has(r.digest)) continue;
+      seen.add(r.digest);
+      const walk = await walkImage(source, r, undefined, false);
+      await moveBlobs(source, dest, walk.manifests, run, moved, { ...opts, artifacts: true });
+      for (const m of walk.manifests) await dest.putManifest(m.d, m.bytes, []);
+      if (walk.index) await dest.putManifest(walk.index.d, walk.index.bytes, []);
+      pending.push({ root: walk.target, target: walk.target, names: [] });
+      copied++;
+      queue.push(r);
+    }
+  }
+  return copied;
 }
 
 /** The manifests to copy for `root`: an index's children (or the one platform asked for), or the manifest itself. */

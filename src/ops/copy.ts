@@ -4,7 +4,7 @@
  * them. A copy within one registry mounts blobs instead of moving them; a copy whose destination
  * already holds the root under the name is `up to date` after one HEAD.
  */
-import { copyImage, copyImages } from '../copy/copy.js';
+import { copyImages } from '../copy/copy.js';
 import type { CopyListener } from '../image/progress.js';
 import type { Location } from '../copy/locations.js';
 import { parseLocation } from '../copy/locations.js';
@@ -73,13 +73,11 @@ export async function copy(store: Store, transport: Transport, src: string, dst:
     const [result] = await copyImages(opened.source, dest, [{ root: opened.root, names }], {
       // Into the store, an index stays the image with this one platform present (as pull keeps it).
       platform, keepIndex: to.kind === 'store', concurrency: opts.concurrency, onEvent: emit, retry: transport.retryPolicy, skipUpToDate: true, artifacts: to.kind !== 'store',
+      // The store keeps runnable images only (as docker): referrers are not copied into it.
+      referrers: opts.referrers !== false && to.kind !== 'store',
     });
-    let referrers = 0;
-    if (opts.referrers !== false && to.kind !== 'store' && opened.source.referrers && !result!.upToDate) {
-      referrers = await copyReferrers(opened.source, dest, result!.target, opts);
-    }
     emit({ type: 'copied', source: from.text, destination: to.text, digest: result!.target.digest, upToDate: result!.upToDate });
-    return { digest: result!.target.digest, upToDate: result!.upToDate, referrers };
+    return { digest: result!.target.digest, upToDate: result!.upToDate, referrers: result!.referrers };
   } finally {
     await opened.close?.();
   }
@@ -100,27 +98,6 @@ async function remoteRetag(store: Store, from: Location, to: Location, opened: O
   if (!upToDate) await dest.putManifest(opened.root, await source.manifest(opened.root), [tag]);
   emit({ type: 'copied', source: from.text, destination: to.text, digest: opened.root.digest, upToDate });
   return { digest: opened.root.digest, upToDate, referrers: 0 };
-}
-
-/**
- * Copies every manifest whose subject is `subject`, and theirs in turn (a signature of an SBOM),
- * by digest; the destination writes them the way it supports (the referrers API or the tag schema).
- */
-async function copyReferrers(source: ImageSource, dest: ImageDestination, subject: Descriptor, opts: CopyCommandOptions): Promise<number> {
-  const seen = new Set<string>([subject.digest]);
-  const queue = [subject];
-  let copied = 0;
-  while (queue.length > 0) {
-    const next = queue.shift()!;
-    for (const r of await source.referrers!(next)) {
-      if (seen.has(r.digest)) continue;
-      seen.add(r.digest);
-      await copyImage(source, dest, { root: r, names: [] }, { concurrency: opts.concurrency, onEvent: opts.onEvent, artifacts: true });
-      copied++;
-      queue.push(r);
-    }
-  }
-  return copied;
 }
 
 async function openSource(store: Store, transport: Transport, loc: Location, opts: CopyCommandOptions): Promise<OpenedSource> {

@@ -8,14 +8,18 @@
 import { DigestMismatchError, InvalidArgumentError, InvalidContentError } from '../errors.js';
 import type { Descriptor } from '../image/descriptor.js';
 import type { Digest } from '../image/digest.js';
-import { digestOf, isDigest } from '../image/digest.js';
-import { isMediaType, parseJson, parseManifest } from '../image/manifest.js';
+import { digestOf } from '../image/digest.js';
+import { parseJson, parseManifest } from '../image/manifest.js';
 import { OCI_INDEX } from '../image/media-types.js';
+import type { ReferrerInfo } from '../image/referrer.js';
+import { isObject, referrerEntry, referrerInfo } from '../image/referrer.js';
 import { quoteUntrusted } from '../text/escape.js';
 import type { RegistryClient } from './client.js';
 import { RegistryError } from './errors.js';
 
 /** The empty config of artifacts without one (`{}`), as the image spec defines it. */
+export { referrerInfo, type ReferrerInfo };
+
 export const OCI_EMPTY = 'application/vnd.oci.empty.v1+json';
 
 /** Where a referrers list came from (or went to). */
@@ -25,15 +29,6 @@ export type ReferrersVia = 'api' | 'tag-schema';
 export interface ReferrersList {
   descriptors: Descriptor[];
   via: ReferrersVia | 'none';
-}
-
-/** What a manifest says about itself as a referrer. */
-export interface ReferrerInfo {
-  /** The manifest's `subject`, when it has one. */
-  subject?: Descriptor;
-  /** `artifactType`, else (an image manifest) its config's media type; absent for an index without one. */
-  artifactType?: string;
-  annotations?: Record<string, string>;
 }
 
 /** Pages followed at most in one referrers API listing (each up to 4 MiB). */
@@ -52,29 +47,6 @@ export function referrersTag(digest: string): string {
   return `${digest.slice(0, i).slice(0, 32)}-${digest.slice(i + 1).slice(0, 64)}`.replace(NOT_TAG_CHAR, '-');
 }
 
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-function isStringMap(v: unknown): v is Record<string, string> {
-  return isObject(v) && Object.values(v).every((s) => typeof s === 'string');
-}
-
-/**
- * One entry of a referrers index, checked (media type, digest, size; artifactType and
- * annotations when present) and copied with exactly those fields; undefined when malformed.
- */
-function referrerEntry(v: unknown): Descriptor | undefined {
-  if (!isObject(v) || !isMediaType(v['mediaType']) || !isDigest(v['digest'])) return undefined;
-  const size = v['size'];
-  if (typeof size !== 'number' || !Number.isSafeInteger(size) || size < 0) return undefined;
-  const at = v['artifactType'];
-  if (at !== undefined && !isMediaType(at)) return undefined;
-  const ann = v['annotations'];
-  if (ann !== undefined && !isStringMap(ann)) return undefined;
-  return { mediaType: v['mediaType'], digest: v['digest'], size, ...(at !== undefined ? { artifactType: at } : {}), ...(ann !== undefined ? { annotations: { ...ann } } : {}) };
-}
-
 /** The entries of a referrers API page: an OCI index (JSON object, `manifests` a list of descriptors). */
 function parseReferrersIndex(bytes: Buffer, where: string): Descriptor[] {
   const doc = parseJson<unknown>(bytes, `referrers index of ${where}`);
@@ -90,25 +62,6 @@ function parseReferrersIndex(bytes: Buffer, where: string): Descriptor[] {
 function unique(list: Descriptor[]): Descriptor[] {
   const seen = new Set<string>();
   return list.filter((d) => !seen.has(d.digest) && seen.add(d.digest));
-}
-
-/**
- * What manifest `bytes` say as a referrer: `subject`, `artifactType` (an image manifest without
- * one falls back to its config's media type, as the spec has it), annotations. Validates them.
- */
-export function referrerInfo(bytes: Uint8Array | string): ReferrerInfo {
-  const parsed = parseManifest(bytes);
-  const doc = parseJson<Record<string, unknown>>(bytes, 'manifest');
-  const subject = doc['subject'];
-  // parseManifest checks an image manifest's subject, not an index's: checked here for both.
-  const subj = subject === undefined ? undefined : referrerEntry(subject);
-  if (subject !== undefined && !subj) throw new InvalidContentError('invalid manifest: its subject is not a valid descriptor');
-  const own = doc['artifactType'];
-  // The spec treats an empty artifactType as a missing one.
-  if (own !== undefined && own !== '' && !isMediaType(own)) throw new InvalidContentError('invalid manifest: its artifactType is malformed');
-  const artifactType = (own as string | undefined) || (parsed.kind === 'manifest' ? parsed.manifest.config.mediaType : undefined);
-  const ann = doc['annotations'];
-  return { ...(subj ? { subject: subj } : {}), ...(artifactType ? { artifactType } : {}), ...(isStringMap(ann) ? { annotations: { ...ann } } : {}) };
 }
 
 /** Options of {@link listReferrers}. */

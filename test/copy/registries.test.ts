@@ -15,7 +15,7 @@ import { OCI_MANIFEST } from '../../src/image/media-types.js';
 import { RegistryClient } from '../../src/registry/client.js';
 import { OCI_EMPTY, listReferrers, pushReferrer } from '../../src/registry/referrers.js';
 import { Transport } from '../../src/transport/transport.js';
-import { lines, makeRoot } from '../helpers/cli.js';
+import { lines, makeRoot, makeSandbox } from '../helpers/cli.js';
 import type { FaultProxy } from '../helpers/fault-proxy.js';
 import { startFaultProxy } from '../helpers/fault-proxy.js';
 import type { MultiPlatformLayout } from '../helpers/images.js';
@@ -108,6 +108,19 @@ describe('copy between registries', () => {
     expect(back.code, show(back)).toBe(0);
     expect(await skopeoDigests(`${distA.host}/back/multi:2`)).toEqual(b);
     expect(await referrersAt(distA.host, 'back/multi')).toEqual({ digests: [signature.digest], via: 'tag-schema' });
+  });
+
+  it('registry -> oci-archive -> registry: the referrer travels in the archive (an index.json entry by digest) and arrives', async () => {
+    const file = join(await makeSandbox(), 'signed.oci.tar');
+    const out = await tsd(['copy', `${distA.host}/multi:1`, `oci-archive:${file}:1`], { root });
+    expect(out.code, show(out)).toBe(0);
+    const back = await tsd(['copy', `oci-archive:${file}:1`, `${builtin.host}/via-archive/multi:1`], { root });
+    expect(back.code, show(back)).toBe(0);
+    expect((await skopeoDigests(`${builtin.host}/via-archive/multi:1`)).digest).toBe(multi.indexDigest);
+    expect(await referrersAt(builtin.host, 'via-archive/multi')).toEqual({ digests: [signature.digest], via: 'api' });
+    const none = await tsd(['copy', '--no-referrers', `oci-archive:${file}:1`, `${distA.host}/unsigned/multi:1`], { root });
+    expect(none.code, show(none)).toBe(0);
+    expect(await referrersAt(distA.host, 'unsigned/multi')).toEqual({ digests: [], via: 'none' });
   });
 
   it('again: "up to date", at most 2 requests to the destination (ping, HEAD of the tag)', async () => {
