@@ -8,7 +8,7 @@ import { copyImages } from '../copy/copy.js';
 import type { CopyListener } from '../image/progress.js';
 import type { Location } from '../copy/locations.js';
 import { parseLocation } from '../copy/locations.js';
-import { InvalidArgumentError, NotFoundError } from '../errors.js';
+import { InvalidArgumentError } from '../errors.js';
 import type { Descriptor, Platform } from '../image/descriptor.js';
 import type { ImageDestination, ImageSource } from '../image/endpoint.js';
 import { hostPlatform } from '../image/platform.js';
@@ -21,6 +21,7 @@ import { Sidecars } from '../store/sidecars.js';
 import type { Store } from '../store/store.js';
 import type { Transport } from '../transport/transport.js';
 import { openArchiveDestination, openArchiveSource } from './copy-archives.js';
+import { notFound } from './pull.js';
 
 /** Options of `copy`. */
 export interface CopyCommandOptions {
@@ -105,13 +106,8 @@ async function openSource(store: Store, transport: Transport, loc: Location, opt
     case 'registry': {
       const reg = new RegistryClient(loc.ref.domain, transport, opts.insecure);
       await reg.ping(opts.signal);
-      const label = loc.ref.digest ?? loc.ref.tag ?? 'latest';
-      const m = await reg.getManifest(loc.ref.path, label, opts.signal).catch((err: unknown) => {
-        if ((err as { status?: number }).status === 404) throw new NotFoundError(`manifest for ${loc.ref.familiar} not found: manifest unknown: manifest unknown`);
-        throw err;
-      });
-      const source = new RegistrySource(reg, loc.ref.path, opts.signal, new Map([[m.digest, m.bytes]]));
-      return { source, root: { mediaType: m.mediaType, digest: m.digest, size: m.bytes.length }, name: loc.ref.full };
+      const { source, root } = await RegistrySource.open(reg, loc.ref.path, loc.ref.digest ?? loc.ref.tag ?? 'latest', opts.signal).catch(notFound(loc.ref));
+      return { source, root, name: loc.ref.full };
     }
     case 'store': {
       const found = await store.find(loc.name);

@@ -34,21 +34,24 @@ export async function pull(store: Store, transport: Transport, name: string, opt
   for (const ref of refs) {
     const label = ref.digest ?? ref.tag ?? 'latest';
     emit({ type: 'pull-start', ref: opts.allTags ? ref.tag! : label, repository: ref.path });
-    const root = await reg.getManifest(ref.path, label, opts.signal).catch((err: unknown) => {
-      if ((err as { status?: number }).status === 404) throw new NotFoundError(`manifest for ${ref.familiar} not found: manifest unknown: manifest unknown`);
-      throw err;
-    });
-    const rootDesc = { mediaType: root.mediaType, digest: root.digest, size: root.bytes.length };
+    const { source, root } = await RegistrySource.open(reg, ref.path, label, opts.signal).catch(notFound(ref));
     const dest = new StoreDestination(store, { onEvent: emit, signal: opts.signal, origin: { domain: ref.domain, repo: ref.path }, retry: transport.retryPolicy });
-    const source = new RegistrySource(reg, ref.path, opts.signal, new Map([[root.digest, root.bytes]]));
     // An index stays the image, with only this platform's manifest and blobs in the store (docker
     // 29's containerd store keeps them so): the name and RepoDigests are the registry's index
     // digest, and pulling another platform of the same name adds it to the same image.
-    const { changed } = await copyImage(source, dest, { root: rootDesc, names: [ref.full] }, {
+    const { changed } = await copyImage(source, dest, { root, names: [ref.full] }, {
       platform: opts.platform ?? hostPlatform(), keepIndex: true, concurrency: opts.concurrency, onEvent: emit, retry: transport.retryPolicy,
     });
     emit({ type: 'pulled', reference: ref.familiar, digest: root.digest, changed });
     done.push(ref.full);
   }
   return done;
+}
+
+/** docker's words for a reference the registry does not have (`manifest for NAME not found: ...`). */
+export function notFound(ref: Reference): (err: unknown) => never {
+  return (err) => {
+    if ((err as { status?: number }).status === 404) throw new NotFoundError(`manifest for ${ref.familiar} not found: manifest unknown: manifest unknown`);
+    throw err;
+  };
 }

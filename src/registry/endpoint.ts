@@ -17,6 +17,15 @@ import { uploadBlob } from './upload.js';
 
 /** One repository of a registry, read side. */
 export class RegistrySource implements ImageSource {
+  /**
+   * The source for `ref` (a tag or digest) of `repo`, and the root it names: the manifest is
+   * fetched once, verified, and served from memory to the copy.
+   */
+  static async open(reg: RegistryClient, repo: string, ref: string, signal?: AbortSignal): Promise<{ source: RegistrySource; root: Descriptor }> {
+    const m = await reg.getManifest(repo, ref, signal);
+    return { source: new RegistrySource(reg, repo, signal, new Map([[m.digest, m.bytes]])), root: { mediaType: m.mediaType, digest: m.digest, size: m.bytes.length } };
+  }
+
   /** `known`: manifests already fetched (the root, got by tag), served without asking again. */
   constructor(
     readonly reg: RegistryClient,
