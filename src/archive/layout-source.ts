@@ -4,13 +4,12 @@
  * `org.opencontainers.image.ref.name` annotation, manifests and blobs served from
  * `blobs/sha256/<hex>` and verified against their digests as they are read.
  */
-import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { DigestMismatchError, InvalidArgumentError, InvalidContentError, NotFoundError } from '../errors.js';
 import type { Descriptor } from '../image/descriptor.js';
 import { REF_NAME_ANNOTATION, bareDescriptor } from '../image/descriptor.js';
 import type { Digest } from '../image/digest.js';
-import { digestOf, hexOf } from '../image/digest.js';
+import { digestOf, hexOf, verifiedChunks } from '../image/digest.js';
 import type { BlobRead, ImageSource } from '../image/endpoint.js';
 import { parseManifest } from '../image/manifest.js';
 import { OCI_INDEX } from '../image/media-types.js';
@@ -161,11 +160,9 @@ export class LayoutSource implements ImageSource {
  */
 export function verified(src: Readable, d: Descriptor, offset: number, what: string): Readable {
   async function* check(): AsyncGenerator<Buffer> {
-    const hash = createHash('sha256');
     let n = 0;
     try {
-      for await (const chunk of src as AsyncIterable<Buffer>) {
-        hash.update(chunk);
+      for await (const chunk of verifiedChunks(src as AsyncIterable<Buffer>, d, `invalid ${what}: blob ${d.digest}`)) {
         const start = n;
         n += chunk.length;
         if (n <= offset) continue;
@@ -174,8 +171,6 @@ export function verified(src: Readable, d: Descriptor, offset: number, what: str
     } finally {
       src.destroy();
     }
-    const got = `sha256:${hash.digest('hex')}`;
-    if (n !== d.size || got !== d.digest) throw new DigestMismatchError(`invalid ${what}: blob ${d.digest} does not match its digest (content is ${got}, ${n} bytes)`);
   }
   return Readable.from(check(), { objectMode: false });
 }

@@ -3,7 +3,7 @@
  * `oci:DIR:REF`, umoci and oras read and write it, as a copy source and destination. Names are
  * index.json entries' `org.opencontainers.image.ref.name` annotations.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { mkdir, open, readFile, rename, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -11,8 +11,7 @@ import type { Readable } from 'node:stream';
 import { DigestMismatchError, InvalidContentError } from '../errors.js';
 import type { Descriptor } from '../image/descriptor.js';
 import { REF_NAME_ANNOTATION, bareDescriptor } from '../image/descriptor.js';
-import type { Digest } from '../image/digest.js';
-import { digestOf } from '../image/digest.js';
+import { digestOf, verifiedChunks } from '../image/digest.js';
 import type { BlobInfo, BlobReader, CopiedImage, ImageDestination } from '../image/endpoint.js';
 import { parseJson } from '../image/manifest.js';
 import { OCI_INDEX } from '../image/media-types.js';
@@ -194,19 +193,10 @@ export class OciLayoutDestination implements ImageDestination {
   private async write(d: Descriptor, chunks: AsyncIterable<Buffer> | Iterable<Buffer>, progress: (done: number) => void, stop: () => void): Promise<void> {
     const tmp = join(this.dir, `.oci-put-blob-${process.pid}-${randomBytes(6).toString('hex')}`);
     const fh = await open(tmp, 'wx', 0o644);
-    const hash = createHash('sha256');
-    let n = 0;
     try {
-      for await (const chunk of chunks) {
-        n += chunk.length;
-        if (n > d.size) throw new DigestMismatchError(`blob ${d.digest}: more than the ${d.size} bytes its descriptor says`);
-        hash.update(chunk);
+      for await (const chunk of verifiedChunks(toAsync(chunks), d, `blob ${d.digest}`, progress)) {
         for (let off = 0; off < chunk.length;) off += (await fh.write(chunk, off, chunk.length - off)).bytesWritten;
-        progress(n);
       }
-      const got: Digest = `sha256:${hash.digest('hex')}`;
-      if (n !== d.size) throw new DigestMismatchError(`blob ${d.digest}: ${n} bytes, its descriptor says ${d.size}`);
-      if (got !== d.digest) throw new DigestMismatchError(`blob ${d.digest}: digest mismatch: the content is ${got}`);
       await fh.sync();
       await fh.close();
       await rename(tmp, join(this.dir, blobName(d.digest)));
@@ -217,4 +207,9 @@ export class OciLayoutDestination implements ImageDestination {
       throw err;
     }
   }
+}
+
+/** Chunks in memory or streamed, as one async iterable. */
+async function* toAsync(chunks: AsyncIterable<Buffer> | Iterable<Buffer>): AsyncGenerator<Buffer> {
+  yield* chunks;
 }

@@ -5,7 +5,6 @@
  * tar cannot take an entry back: the first failure fails the whole archive, so it must be
  * written to a temp file (atomic-file.ts) that only a finished archive replaces the target with.
  */
-import { createHash } from 'node:crypto';
 import type { Writable } from 'node:stream';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -13,7 +12,7 @@ import { pack } from 'tar-stream';
 import { DigestMismatchError } from '../errors.js';
 import type { Descriptor } from '../image/descriptor.js';
 import type { Digest } from '../image/digest.js';
-import { digestOf, hexOf } from '../image/digest.js';
+import { digestOf, hexOf, verifiedChunks } from '../image/digest.js';
 
 /** Every entry's mtime: archives of the same content are the same bytes. */
 export const MTIME = new Date(0);
@@ -152,19 +151,10 @@ export class TarBlobWriter {
     entryDone.catch(() => undefined);
     // Destroying the entry (below) makes it emit the error too: the pack's failure reports it.
     sink.on('error', () => undefined);
-    const hash = createHash('sha256');
-    let n = 0;
     try {
-      for await (const chunk of src as AsyncIterable<Buffer>) {
-        n += chunk.length;
-        if (n > d.size) throw new DigestMismatchError(`blob ${d.digest}: more than the ${d.size} bytes its descriptor says`);
-        hash.update(chunk);
-        progress(n);
+      for await (const chunk of verifiedChunks(src as AsyncIterable<Buffer>, d, `blob ${d.digest}`, progress)) {
         if (!sink.write(chunk)) await drained(sink);
       }
-      if (n !== d.size) throw new DigestMismatchError(`blob ${d.digest}: ${n} bytes, its descriptor says ${d.size}`);
-      const got = `sha256:${hash.digest('hex')}`;
-      if (got !== d.digest) throw new DigestMismatchError(`blob ${d.digest}: digest mismatch: the content is ${got}`);
       sink.end();
       await entryDone;
     } catch (err) {

@@ -71,3 +71,21 @@ export function verifyContent(
     );
   }
 }
+
+/**
+ * The chunks of `source`, hashed as they pass: more bytes than `d.size` fail at once, and at the
+ * end the size and SHA-256 must be `d`'s (`what` names the blob in the error). The one check of a
+ * streamed blob for every writer that is not the store's (archives, OCI layouts) and for reads.
+ */
+export async function* verifiedChunks(source: AsyncIterable<Buffer>, d: { digest: Digest; size: number }, what: string, progress?: (done: number) => void): AsyncGenerator<Buffer> {
+  const hash = createHash('sha256');
+  let size = 0;
+  for await (const chunk of source) {
+    size += chunk.length;
+    if (size > d.size) throw new DigestMismatchError(`${what}: size mismatch: more than the ${d.size} bytes expected`);
+    hash.update(chunk);
+    progress?.(size);
+    yield chunk;
+  }
+  verifyContent(d, { digest: `sha256:${hash.digest('hex')}`, size }, what);
+}
