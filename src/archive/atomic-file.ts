@@ -1,6 +1,6 @@
 /** A file written under a temp name beside its target and renamed into place only when complete. */
 import { randomBytes } from 'node:crypto';
-import { createWriteStream, open as openCb, unlinkSync } from 'node:fs';
+import { createWriteStream, fchmod, open as openCb, unlinkSync } from 'node:fs';
 import { open, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { Writable } from 'node:stream';
@@ -26,13 +26,17 @@ export class AtomicFile {
     process.once('exit', this.onExit);
   }
 
-  /** Opens the temp file (`wx`: never through something planted at its name). */
-  static async create(target: string): Promise<AtomicFile> {
+  /**
+   * Opens the temp file (`wx`: never through something planted at its name) with `mode` (the
+   * umask applies), or exactly `mode` when `exact` (a replaced file keeps its mode).
+   */
+  static async create(target: string, mode = 0o644, exact = false): Promise<AtomicFile> {
     const path = resolve(target);
     const tmp = join(dirname(path), `.${basename(path)}.ts-docker-${process.pid}-${randomBytes(4).toString('hex')}.tmp`);
     // A plain descriptor (not a FileHandle, which would close it when collected): the stream owns
     // it from here and closes it when it ends or fails.
-    const fd = await openFd(tmp, 'wx', 0o644);
+    const fd = await openFd(tmp, 'wx', mode);
+    if (exact) await promisify(fchmod)(fd, mode);
     return new AtomicFile(path, tmp, createWriteStream('', { fd, autoClose: true }));
   }
 

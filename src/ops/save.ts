@@ -1,9 +1,10 @@
 /** `save`: write images to a docker-archive tar (file or stream). */
 import type { Stats } from 'node:fs';
-import { lstat, open, readlink, rename, stat, unlink } from 'node:fs/promises';
-import { basename, dirname, join, resolve } from 'node:path';
+import { lstat, readlink, stat } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
 import { InvalidArgumentError } from '../errors.js';
 import type { Writable } from 'node:stream';
+import { AtomicFile } from '../archive/atomic-file.js';
 import { DockerArchiveDestination } from '../archive/docker-archive.js';
 import type { SaveImage } from '../archive/write-docker-archive.js';
 import { copyImages } from '../copy/copy.js';
@@ -83,20 +84,14 @@ export async function save(store: Store, args: string[], out: Writable, opts: Sa
  */
 export async function saveToFile(store: Store, args: string[], file: string, opts: SaveOptions = {}): Promise<void> {
   const target = await validateOutputPath(file);
-  const tmp = join(dirname(target.path), `.${basename(target.path)}.ts-docker-${process.pid}.tmp`);
+  let out: AtomicFile | undefined;
   try {
     // Opened before writing starts, so an unwritable place is a plain rejection, not a stream 'error'.
-    // 'wx': never through something already there (a link planted at the temp name).
-    const fh = await open(tmp, 'wx', target.mode ?? 0o666);
-    if (target.mode !== undefined) await fh.chmod(target.mode);
-    const ws = fh.createWriteStream();
-    await save(store, args, ws, opts).catch((e: unknown) => {
-      ws.destroy();
-      throw e;
-    });
-    await rename(tmp, target.path);
+    out = await AtomicFile.create(target.path, target.mode ?? 0o666, target.mode !== undefined);
+    await save(store, args, out.stream, opts);
+    await out.commit();
   } catch (err) {
-    await unlink(tmp).catch(() => undefined);
+    await out?.discard();
     throw writeError(err, file);
   }
 }
