@@ -97,7 +97,9 @@ export class TarIndex {
     } finally {
       await fh.close();
     }
-    if (sniffCompression(head) !== 'gzip') return TarIndex.scan(path, what);
+    const compression = sniffCompression(head);
+    if (compression === 'none') return TarIndex.scan(path, what);
+    if (compression !== 'gzip') throw new InvalidContentError(`invalid ${what}: it is ${compression}-compressed; decompress it first`);
     const temp = await mkdtemp(join(tmpdir(), 'ts-docker-archive-'));
     const plain = join(temp, 'archive.tar');
     try {
@@ -120,15 +122,11 @@ export class TarIndex {
     this.temp = undefined;
   }
 
-  /** Reads the headers of the plain tar at `path`; `what` names it in errors (`archive FILE`). */
-  static async scan(path: string, what = `archive ${path}`): Promise<TarIndex> {
+  /** Reads the headers of the plain tar at `path` (sniffed by {@link open}). */
+  private static async scan(path: string, what: string): Promise<TarIndex> {
     const index = new TarIndex(path, what);
     const fh = await open(path, 'r');
     try {
-      const head = Buffer.alloc(8);
-      await fh.read(head, 0, 8, 0);
-      const compression = sniffCompression(head);
-      if (compression !== 'none') throw new InvalidContentError(`invalid ${what}: it is ${compression}-compressed; decompress it first`);
       await index.read(fh, (await fh.stat()).size);
     } finally {
       await fh.close();
