@@ -19,7 +19,7 @@ import { digestOf, shortId } from '../image/digest.js';
 import type { BlobInfo, BlobReader, CopiedImage, ImageDestination, ImageSource } from '../image/endpoint.js';
 import type { ImageManifest } from '../image/manifest.js';
 import { parseConfigFor, parseManifest } from '../image/manifest.js';
-import { DOCKER_CONFIG, OCI_CONFIG } from '../image/media-types.js';
+import { isImageConfig } from '../image/media-types.js';
 import { formatPlatform, platformMatches } from '../image/platform.js';
 import type { RetryPolicy } from '../transport/retry.js';
 import { DEFAULT_RETRY, withRetries } from '../transport/retry.js';
@@ -93,11 +93,6 @@ interface Walked {
 interface BlobJob {
   d: Descriptor;
   info: BlobInfo;
-}
-
-/** True for the config types of runnable images (OCI and Docker); anything else is an artifact's. */
-function isImageConfig(mediaType: string): boolean {
-  return mediaType === OCI_CONFIG || mediaType === DOCKER_CONFIG;
 }
 
 /** Copies one image; see {@link copyImages}. */

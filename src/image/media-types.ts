@@ -40,3 +40,8 @@ export function layerMediaType(compression: 'gzip' | 'zstd' | 'none', docker: bo
   if (compression === 'zstd') return OCI_LAYER_ZSTD;
   return OCI_LAYER;
 }
+
+/** True for the config types of runnable images (OCI and Docker); anything else is an artifact's (a signature, an SBOM, a chart). */
+export function isImageConfig(mediaType: string): boolean {
+  return mediaType === OCI_CONFIG || mediaType === DOCKER_CONFIG;
+}

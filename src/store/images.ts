@@ -7,7 +7,7 @@ import type { Digest } from '../image/digest.js';
 import { shortId } from '../image/digest.js';
 import type { ImageManifest } from '../image/manifest.js';
 import { parseConfig, parseManifest } from '../image/manifest.js';
-import { DOCKER_CONFIG, OCI_CONFIG } from '../image/media-types.js';
+import { isImageConfig } from '../image/media-types.js';
 import { formatPlatform, hostPlatform, platformMatches } from '../image/platform.js';
 import { parseReference } from '../reference/index.js';
 import type { BlobStore } from './blobs.js';
@@ -286,7 +286,7 @@ export class ImageReader {
       throw new Damage(missing.length === 1 ? `blob ${missing[0]} is missing` : `blobs ${missing[0]} and ${missing.length - 1} more are missing`);
     }
     // A root manifest is read as an image whatever its config's type (as it always was: the store keeps images only).
-    if (!root && manifest.config.mediaType !== OCI_CONFIG && manifest.config.mediaType !== DOCKER_CONFIG) return { desc, config: undefined };
+    if (!root && !isImageConfig(manifest.config.mediaType)) return { desc, config: undefined };
     try {
       return { desc, config: parseConfig(configBytes!) };
     } catch (err) {
