@@ -17,7 +17,8 @@ export async function openArchiveSource(loc: ArchiveLocation): Promise<OpenedSou
       ? await OciArchiveSource.open(loc.path, loc.ref)
       : await DockerArchiveSource.open(loc.path, loc.ref);
   const { root, names } = source.image;
-  return { source, root, name: names[0] };
+  // close: a gzip archive was decompressed into a temp folder to be read in place.
+  return { source, root, name: names[0], close: () => source.close() };
 }
 
 /**
